@@ -1,0 +1,117 @@
+"""Every query of the accounts domain."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from pappus.accounts.models import ApiKey, AuthToken, Membership, Organization, User
+
+
+def get_user(session: Session, user_id: str) -> User | None:
+    return session.get(User, user_id)
+
+
+def get_user_by_email(session: Session, email: str) -> User | None:
+    return session.scalars(select(User).where(User.email == email)).first()
+
+
+def add(session: Session, obj: object) -> None:
+    session.add(obj)
+    session.flush()
+
+
+def get_organization(session: Session, organization_id: str) -> Organization | None:
+    return session.get(Organization, organization_id)
+
+
+def memberships_of(session: Session, user_id: str) -> Sequence[tuple[Membership, Organization]]:
+    rows = session.execute(
+        select(Membership, Organization)
+        .join(Organization, Organization.id == Membership.organization_id)
+        .where(Membership.user_id == user_id)
+        .order_by(Membership.id)
+    ).all()
+    return [(m, o) for m, o in rows]
+
+
+def members_of(
+    session: Session, organization_id: str, *, after_id: str | None, limit: int
+) -> Sequence[tuple[Membership, User]]:
+    query = (
+        select(Membership, User)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.organization_id == organization_id)
+        .order_by(Membership.id.desc())
+        .limit(limit + 1)
+    )
+    if after_id:
+        query = query.where(Membership.id < after_id)
+    return [(m, u) for m, u in session.execute(query).all()]
+
+
+def get_membership(session: Session, organization_id: str, user_id: str) -> Membership | None:
+    return session.scalars(
+        select(Membership).where(
+            Membership.organization_id == organization_id, Membership.user_id == user_id
+        )
+    ).first()
+
+
+def count_owners(session: Session, organization_id: str) -> int:
+    return len(
+        session.scalars(
+            select(Membership.id).where(
+                Membership.organization_id == organization_id, Membership.role == "owner"
+            )
+        ).all()
+    )
+
+
+def delete(session: Session, obj: object) -> None:
+    session.delete(obj)
+    session.flush()
+
+
+def find_token(session: Session, token_hash: str) -> tuple[AuthToken, User] | None:
+    row = session.execute(
+        select(AuthToken, User)
+        .join(User, User.id == AuthToken.user_id)
+        .where(AuthToken.token_hash == token_hash)
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+def revoke_token(session: Session, token_id: str, at: datetime) -> bool:
+    """Revoke once; False when another request revoked it first (a refresh replay)."""
+    result = session.execute(
+        update(AuthToken)
+        .where(AuthToken.id == token_id, AuthToken.revoked_at.is_(None))
+        .values(revoked_at=at)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+def find_api_key(session: Session, key_hash: str) -> ApiKey | None:
+    return session.scalars(select(ApiKey).where(ApiKey.key_hash == key_hash)).first()
+
+
+def get_api_key(session: Session, key_id: str) -> ApiKey | None:
+    return session.get(ApiKey, key_id)
+
+
+def api_keys_of(
+    session: Session, organization_id: str, *, after_id: str | None, limit: int
+) -> Sequence[ApiKey]:
+    query = (
+        select(ApiKey)
+        .where(ApiKey.organization_id == organization_id)
+        .order_by(ApiKey.id.desc())
+        .limit(limit + 1)
+    )
+    if after_id:
+        query = query.where(ApiKey.id < after_id)
+    return session.scalars(query).all()

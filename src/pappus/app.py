@@ -1,0 +1,179 @@
+"""create_app(): routers, middleware, error handlers and lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
+
+from pappus import __version__
+from pappus.accounts.api import router as accounts_router
+from pappus.campaigns.api import router as campaigns_router
+from pappus.config import Settings, get_settings
+from pappus.creators.api import router as creators_router
+from pappus.db import Database
+from pappus.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
+from pappus.orders.api import router as orders_router
+
+logger = logging.getLogger("pappus")
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+API_PREFIX = "/api/v1"
+
+
+class BodySizeLimit:
+    """Refuse bodies over the limit with 413 problem+json, whether or not Content-Length is
+    sent (chunked bodies are counted as they stream)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", []):
+            if name == b"content-length":
+                try:
+                    too_big = int(value) > self.max_bytes
+                except ValueError:
+                    too_big = True
+                if too_big:
+                    await self._refuse(scope, send)
+                    return
+        received = 0
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, counting_receive, send)
+        except _TooLarge:
+            await self._refuse(scope, send)
+
+    async def _refuse(self, scope: Scope, send: Send) -> None:
+        import json
+
+        body = json.dumps(
+            {
+                "type": "https://pappus.dev/problems/payload_too_large",
+                "title": "Request body too large",
+                "status": 413,
+                "detail": f"request bodies are limited to {self.max_bytes} bytes",
+                "instance": scope.get("path", ""),
+                "code": "payload_too_large",
+            }
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    database: Database | None = None,
+    migrate_on_start: bool | None = None,
+    run_jobs: bool | None = None,
+) -> FastAPI:
+    settings = settings or get_settings()
+    db = database or Database(settings.database_url)
+    should_migrate = settings.is_sqlite if migrate_on_start is None else migrate_on_start
+    should_run_jobs = settings.jobs_in_process if run_jobs is None else run_jobs
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if should_migrate:
+            from pappus.migrate import upgrade
+
+            upgrade(db.url)
+        consumer = _start_jobs(db) if should_run_jobs else None
+        try:
+            yield
+        finally:
+            if consumer is not None:
+                consumer.stop(graceful=True)
+            if database is None:
+                db.dispose()
+
+    app = FastAPI(
+        title="Pappus API",
+        version=__version__,
+        summary="Open-source influencer marketing: briefs, creators, escrowed orders.",
+        description=(
+            "Errors are RFC 9457 `application/problem+json` with a stable `code`. Lists are "
+            "`{items, next_cursor}` with `?limit=&cursor=`. Money is integer minor units with "
+            "an ISO 4217 currency. Writes that create orders or move money honour "
+            "`Idempotency-Key`."
+        ),
+        lifespan=lifespan,
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+    )
+    app.state.db = db
+    app.state.settings = settings
+    install_error_handlers(app)
+    for router in (
+        accounts_router,
+        creators_router,
+        campaigns_router,
+        orders_router,
+    ):
+        app.include_router(router, prefix=API_PREFIX)
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def home() -> str:
+        return (
+            "<!doctype html><title>Pappus</title><h1>Pappus</h1>"
+            "<p>Open-source influencer marketing. "
+            "<a href='/docs'>API documentation</a> · <a href='/openapi.json'>OpenAPI</a></p>"
+        )
+
+    @app.get("/healthz", include_in_schema=False)
+    def health() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)  # type: ignore[arg-type]
+    return app
+
+
+def _start_jobs(db: Database) -> Any:
+    """Run the Huey consumer in this process (embedded mode): a worker and the scheduler."""
+    from pappus.jobs import huey, load_tasks, use_database
+
+    use_database(db)
+    load_tasks()
+    consumer = huey.create_consumer(
+        workers=1, worker_type="thread", periodic=True, check_worker_health=False
+    )
+    consumer.start()
+    logger.info("job consumer started in-process")
+    return consumer

@@ -1,0 +1,200 @@
+"""Every query of the campaigns domain."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from pappus.accounts.models import Organization
+from pappus.campaigns.models import Application, Campaign, Invitation
+
+
+def add(session: Session, obj: object) -> None:
+    session.add(obj)
+    session.flush()
+
+
+def get(session: Session, campaign_id: str) -> Campaign | None:
+    return session.get(Campaign, campaign_id)
+
+
+def list_for_organizations(
+    session: Session,
+    organization_ids: Sequence[str],
+    *,
+    status: str | None,
+    after_id: str | None,
+    limit: int,
+) -> Sequence[Campaign]:
+    query = (
+        select(Campaign)
+        .where(Campaign.organization_id.in_(list(organization_ids)))
+        .order_by(Campaign.id.desc())
+        .limit(limit + 1)
+    )
+    if status:
+        query = query.where(Campaign.status == status)
+    if after_id:
+        query = query.where(Campaign.id < after_id)
+    return session.scalars(query).all()
+
+
+def marketplace(
+    session: Session,
+    *,
+    now: datetime,
+    campaign_type: str | None,
+    objective: str | None,
+    query_text: str | None,
+    after_id: str | None,
+    limit: int,
+) -> Sequence[tuple[Campaign, str]]:
+    query = (
+        select(Campaign, Organization.name)
+        .join(Organization, Organization.id == Campaign.organization_id)
+        .where(Campaign.status == "open", Campaign.visibility == "public")
+        .where((Campaign.applications_close_at.is_(None)) | (Campaign.applications_close_at > now))
+        .order_by(Campaign.id.desc())
+        .limit(limit + 1)
+    )
+    if campaign_type:
+        query = query.where(Campaign.campaign_type == campaign_type)
+    if objective:
+        query = query.where(Campaign.objective == objective)
+    if query_text:
+        like = f"%{query_text.lower()}%"
+        query = query.where(Campaign.name.ilike(like) | Campaign.description.ilike(like))
+    if after_id:
+        query = query.where(Campaign.id < after_id)
+    return [(c, name) for c, name in session.execute(query).all()]
+
+
+def organization_name(session: Session, organization_id: str) -> str:
+    org = session.get(Organization, organization_id)
+    return org.name if org else ""
+
+
+def get_application(session: Session, application_id: str) -> Application | None:
+    return session.get(Application, application_id)
+
+
+def applications_for_campaign(
+    session: Session, campaign_id: str, *, status: str | None, after_id: str | None, limit: int
+) -> Sequence[Application]:
+    query = (
+        select(Application)
+        .where(Application.campaign_id == campaign_id)
+        .order_by(Application.id.desc())
+        .limit(limit + 1)
+    )
+    if status:
+        query = query.where(Application.status == status)
+    if after_id:
+        query = query.where(Application.id < after_id)
+    return session.scalars(query).all()
+
+
+def applications_for_creator(
+    session: Session, creator_id: str, *, status: str | None, after_id: str | None, limit: int
+) -> Sequence[Application]:
+    query = (
+        select(Application)
+        .where(Application.creator_id == creator_id)
+        .order_by(Application.id.desc())
+        .limit(limit + 1)
+    )
+    if status:
+        query = query.where(Application.status == status)
+    if after_id:
+        query = query.where(Application.id < after_id)
+    return session.scalars(query).all()
+
+
+def applied_campaign_ids(session: Session, creator_id: str, campaign_ids: list[str]) -> set[str]:
+    if not campaign_ids:
+        return set()
+    return set(
+        session.scalars(
+            select(Application.campaign_id).where(
+                Application.creator_id == creator_id, Application.campaign_id.in_(campaign_ids)
+            )
+        ).all()
+    )
+
+
+def get_invitation(session: Session, invitation_id: str) -> Invitation | None:
+    return session.get(Invitation, invitation_id)
+
+
+def invitations_for_campaign(
+    session: Session, campaign_id: str, *, status: str | None, after_id: str | None, limit: int
+) -> Sequence[Invitation]:
+    query = (
+        select(Invitation)
+        .where(Invitation.campaign_id == campaign_id)
+        .order_by(Invitation.id.desc())
+        .limit(limit + 1)
+    )
+    if status:
+        query = query.where(Invitation.status == status)
+    if after_id:
+        query = query.where(Invitation.id < after_id)
+    return session.scalars(query).all()
+
+
+def invitations_for_creator(
+    session: Session, creator_id: str, *, status: str | None, after_id: str | None, limit: int
+) -> Sequence[Invitation]:
+    query = (
+        select(Invitation)
+        .where(Invitation.creator_id == creator_id)
+        .order_by(Invitation.id.desc())
+        .limit(limit + 1)
+    )
+    if status:
+        query = query.where(Invitation.status == status)
+    if after_id:
+        query = query.where(Invitation.id < after_id)
+    return session.scalars(query).all()
+
+
+def expire_pending(session: Session, now: datetime) -> int:
+    """Mark pending applications and invitations past their expiry as expired."""
+    total = 0
+    for model in (Application, Invitation):
+        result = session.execute(
+            update(model)
+            .where(model.status == "pending", model.expires_at <= now)
+            .values(status="expired", decided_at=now)
+        )
+        total += int(getattr(result, "rowcount", 0) or 0)
+    return total
+
+
+def close_pending_for_campaign(session: Session, campaign_id: str, now: datetime) -> None:
+    for model, status in ((Application, "rejected"), (Invitation, "revoked")):
+        session.execute(
+            update(model)
+            .where(model.campaign_id == campaign_id, model.status == "pending")
+            .values(status=status, decided_at=now, decision_note="campaign cancelled")
+        )
+
+
+def supersede_siblings(
+    session: Session, campaign_id: str, creator_id: str, keep_id: str, now: datetime
+) -> None:
+    """Once an order exists, the pair's other pending application or invitation is moot."""
+    for model in (Application, Invitation):
+        session.execute(
+            update(model)
+            .where(
+                model.campaign_id == campaign_id,
+                model.creator_id == creator_id,
+                model.status == "pending",
+                model.id != keep_id,
+            )
+            .values(status="superseded", decided_at=now)
+        )

@@ -1,0 +1,207 @@
+"""The `pappus` command: serve, demo, migrate, worker, staff, workflow."""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pappus import __version__
+
+app = typer.Typer(
+    name="pappus",
+    help="Pappus: open-source influencer marketing.\n\nExample: pappus demo --port 8000",
+    no_args_is_help=True,
+    add_completion=False,
+)
+staff_app = typer.Typer(
+    help="Platform staff accounts.\n\nExample: pappus staff create ops@example.com"
+)
+workflow_app = typer.Typer(help="The order workflow.\n\nExample: pappus workflow diagram")
+app.add_typer(staff_app, name="staff")
+app.add_typer(workflow_app, name="workflow")
+
+
+def _logging(level: str = "INFO") -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@app.command()
+def version() -> None:
+    """Print the version.\n\nExample: pappus version"""
+    typer.echo(__version__)
+
+
+@app.command()
+def migrate(
+    database_url: Annotated[
+        str | None, typer.Option(help="Defaults to PAPPUS_DATABASE_URL or sqlite:///pappus.db")
+    ] = None,
+) -> None:
+    """Apply database migrations up to the latest.
+
+    Example: PAPPUS_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1/pappus pappus migrate
+    """
+    from pappus.config import get_settings
+    from pappus.migrate import current, upgrade
+
+    url = database_url or get_settings().database_url
+    upgrade(url)
+    typer.echo(f"database at revision {current(url)}")
+
+
+def _serve(host: str, port: int, workers: int) -> None:
+    import uvicorn
+
+    if workers > 1:
+        uvicorn.run("pappus.asgi:app", host=host, port=port, workers=workers, log_level="info")
+    else:
+        from pappus.app import create_app
+
+        uvicorn.run(create_app(), host=host, port=port, log_level="info")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    workers: Annotated[int, typer.Option(help="Uvicorn worker processes")] = 1,
+) -> None:
+    """Serve the API and console on an existing database. With SQLite and no Redis, jobs
+    run in this process too.\n\nExample: pappus serve --port 8080"""
+    _logging()
+    _serve(host, port, workers)
+
+
+@app.command()
+def demo(
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
+    path: Annotated[Path, typer.Option(help="Demo database file (recreated)")] = Path(
+        "pappus-demo.db"
+    ),
+    seed_only: Annotated[bool, typer.Option(help="Create the demo data, then exit")] = False,
+) -> None:
+    """Create a fresh demo database (a brand, creators, campaigns, orders in every state),
+    print the logins and serve it.\n\nExample: pappus demo --port 8000"""
+    _logging("WARNING")
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    jobs = path.with_name(path.stem + "-jobs.db")
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{jobs}{suffix}").unlink(missing_ok=True)
+    url = f"sqlite:///{path}"
+    os.environ["PAPPUS_DATABASE_URL"] = url
+    os.environ["PAPPUS_JOBS_SQLITE_PATH"] = str(jobs)
+    os.environ.pop("PAPPUS_REDIS_URL", None)
+    from pappus.config import get_settings
+
+    get_settings.cache_clear()
+    from pappus.demo import DEMO_PASSWORD, seed_demo
+    from pappus.migrate import upgrade
+
+    upgrade(url)
+    with typer.progressbar(length=100, label="Building the demo world") as bar:
+        logins = seed_demo(url, progress=bar.update)
+    typer.echo("")
+    typer.echo(f"Pappus demo on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    typer.echo(f"Every demo login uses the password: {DEMO_PASSWORD}")
+    for role, email in logins:
+        typer.echo(f"  {role:<22} {email}")
+    typer.echo(
+        f"\nTry: curl -s -X POST http://{host}:{port}/api/v1/auth/token "
+        f"-d username={logins[0][1]} -d password={DEMO_PASSWORD}"
+    )
+    if seed_only:
+        return
+    _logging("INFO")
+    _serve(host, port, 1)
+
+
+@app.command()
+def worker(
+    workers: Annotated[int, typer.Option(help="Worker threads")] = 2,
+) -> None:
+    """Run background jobs and the periodic timer sweep (Huey). Run as many as you like, on
+    any machines.\n\nExample: PAPPUS_REDIS_URL=redis://127.0.0.1:6379/0 pappus worker"""
+    _logging()
+    from pappus.jobs import huey, load_tasks
+
+    load_tasks()
+    consumer = huey.create_consumer(workers=workers, worker_type="thread", periodic=True)
+    consumer.run()
+
+
+@app.command()
+def sweep() -> None:
+    """Fire due order timers once and exit (what the worker does every minute).
+
+    Example: pappus sweep
+    """
+    from pappus.jobs import database
+    from pappus.orders.tasks import sweep_due_timers
+
+    typer.echo(f"fired {sweep_due_timers(database())} timers")
+
+
+@staff_app.command("create")
+def create_staff(
+    email: Annotated[str, typer.Argument(help="Staff login email")],
+    role: Annotated[str, typer.Option(help="reviewer or admin")] = "reviewer",
+    name: Annotated[str, typer.Option(help="Display name")] = "Pappus staff",
+    password: Annotated[
+        str | None, typer.Option(help="Read from PAPPUS_STAFF_PASSWORD or asked if omitted")
+    ] = None,
+) -> None:
+    """Create a platform staff account.
+
+    Example: pappus staff create ops@example.com --role admin
+    """
+    from pappus.accounts import service
+    from pappus.errors import PappusError
+    from pappus.jobs import database
+
+    secret = password or os.environ.get("PAPPUS_STAFF_PASSWORD") or getpass.getpass("Password: ")
+    if len(secret) < 10:
+        raise typer.BadParameter("the password needs at least 10 characters")
+    try:
+        with database().unit_of_work() as session:
+            user = service.create_staff(
+                session, email=email, password=secret, display_name=name, role=role
+            )
+            user_id = user.id
+    except PappusError as exc:
+        typer.echo(f"error: {exc.detail}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"created staff {role} {email} ({user_id})")
+
+
+@workflow_app.command("diagram")
+def workflow_diagram() -> None:
+    """Print the order state diagram (Mermaid), generated from the transition table.
+
+    Example: pappus workflow diagram > states.mmd
+    """
+    from pappus.orders.workflow import mermaid
+
+    typer.echo(mermaid(), nl=False)
+
+
+@workflow_app.command("table")
+def workflow_table() -> None:
+    """Print the transition table.\n\nExample: pappus workflow table"""
+    from pappus.orders.workflow import TRANSITIONS
+
+    typer.echo(f"{'action':<16} {'actor':<8} {'from':<48} {'to':<18} {'guard / timer'}")
+    for t in TRANSITIONS:
+        sources = ",".join(sorted(t.sources))
+        extra = " ".join(x for x in (t.guard or "", f"timer={t.timer}" if t.timer else "") if x)
+        typer.echo(f"{t.action:<16} {t.actor:<8} {sources:<48} {t.target:<18} {extra}")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,68 @@
+"""One Settings object, read from the environment with the prefix PAPPUS_."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Runtime configuration; safe defaults for the embedded (SQLite) mode."""
+
+    model_config = SettingsConfigDict(env_prefix="PAPPUS_", env_file=".env", extra="ignore")
+
+    # Storage. The embedded default is a SQLite file in the working directory.
+    database_url: str = "sqlite:///pappus.db"
+    redis_url: str | None = None
+    # Where Huey keeps its queue when Redis is not configured.
+    jobs_sqlite_path: str | None = None
+    # Run the job consumer inside `pappus serve` (the embedded default needs no second command).
+    run_jobs_in_process: bool | None = None
+
+    # Auth.
+    access_token_minutes: int = Field(default=30, ge=1)
+    refresh_token_days: int = Field(default=30, ge=1)
+
+    # Requests.
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+
+    # Money: platform fees in basis points, snapshotted on each order's contract.
+    currency: str = "CNY"
+    brand_fee_bp: int = Field(default=1000, ge=0, le=10_000)
+    creator_commission_bp: int = Field(default=500, ge=0, le=10_000)
+
+    # Workflow defaults; a campaign may override the first four.
+    draft_due_days: int = Field(default=7, ge=1)
+    review_days: int = Field(default=3, ge=1)
+    publish_due_days: int = Field(default=7, ge=1)
+    measurement_days: int = Field(default=7, ge=1)
+    revision_limit: int = Field(default=2, ge=0, le=10)
+    application_ttl_days: int = Field(default=14, ge=1)
+    invitation_ttl_days: int = Field(default=7, ge=1)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def jobs_path(self) -> str:
+        if self.jobs_sqlite_path:
+            return self.jobs_sqlite_path
+        if self.is_sqlite and ":memory:" not in self.database_url:
+            db_file = Path(self.database_url.split("///", 1)[-1])
+            return str(db_file.with_name(db_file.stem + "-jobs.db"))
+        return "pappus-jobs.db"
+
+    @property
+    def jobs_in_process(self) -> bool:
+        if self.run_jobs_in_process is not None:
+            return self.run_jobs_in_process
+        return self.is_sqlite and self.redis_url is None
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

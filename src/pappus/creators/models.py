@@ -1,0 +1,38 @@
+"""Creator profiles: the public face brands search, and private details shown only with an order."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from pappus.db import Base
+from pappus.kit.clock import now
+from pappus.kit.ids import new_id
+
+
+class CreatorProfile(Base):
+    __tablename__ = "creator_profiles"
+    __table_args__ = (Index("ix_creator_profiles_followers_id", "followers", "id"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("cr"))
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    display_name: Mapped[str] = mapped_column(String(120))
+    bio: Mapped[str] = mapped_column(Text, default="")
+    categories: Mapped[list[str]] = mapped_column(default=list)
+    regions: Mapped[list[str]] = mapped_column(default=list)
+    languages: Mapped[list[str]] = mapped_column(default=list)
+    formats: Mapped[list[str]] = mapped_column(default=list)
+    primary_platform: Mapped[str | None] = mapped_column(String(32))
+    handle: Mapped[str | None] = mapped_column(String(120))
+    followers: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
+    engagement_rate_bp: Mapped[int | None]
+    audience_quality_score: Mapped[int | None]
+    # Private until an order exists between the creator and the brand.
+    rate_card: Mapped[list[Any]] = mapped_column(default=list)
+    contact_email: Mapped[str | None] = mapped_column(String(320))
+    available: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    updated_at: Mapped[datetime] = mapped_column(default=now, onupdate=now)

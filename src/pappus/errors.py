@@ -1,0 +1,191 @@
+"""The PappusError family and the RFC 9457 problem+json handlers."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+logger = logging.getLogger("pappus")
+
+PROBLEM_BASE = "https://pappus.dev/problems/"
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+class PappusError(Exception):
+    """A domain error with a stable code; one handler turns it into problem+json."""
+
+    code = "error"
+    status = 400
+    title = "Request failed"
+
+    def __init__(self, detail: str | None = None, *, code: str | None = None, **extra: Any) -> None:
+        self.detail = detail or self.title
+        if code:
+            self.code = code
+        self.extra = extra
+        super().__init__(self.detail)
+
+
+class NotFound(PappusError):
+    code = "not_found"
+    status = 404
+    title = "Not found"
+
+
+class Unauthenticated(PappusError):
+    code = "unauthenticated"
+    status = 401
+    title = "Authentication required"
+
+
+class Forbidden(PappusError):
+    code = "forbidden"
+    status = 403
+    title = "Not allowed"
+
+
+class Conflict(PappusError):
+    code = "conflict"
+    status = 409
+    title = "Conflict"
+
+
+class InvalidInput(PappusError):
+    code = "invalid_input"
+    status = 422
+    title = "Invalid input"
+
+    def __init__(self, detail: str, *, field: str | None = None, **extra: Any) -> None:
+        if field is not None:
+            extra.setdefault("errors", [{"field": field, "message": detail, "type": "value_error"}])
+        super().__init__(detail, **extra)
+
+
+class PayloadTooLarge(PappusError):
+    code = "payload_too_large"
+    status = 413
+    title = "Request body too large"
+
+
+def problem(
+    status: int, code: str, title: str, detail: str, instance: str, **extra: Any
+) -> JSONResponse:
+    body = {
+        "type": PROBLEM_BASE + code,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": instance,
+        "code": code,
+        **extra,
+    }
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in {"body", "query", "path", "header", "cookie"}:
+        where, rest = parts[0], parts[1:]
+        return ".".join(rest) if where == "body" and rest else ".".join([where, *rest])
+    return ".".join(parts)
+
+
+_HTTP_CODES = {
+    400: ("bad_request", "Bad request"),
+    401: ("unauthenticated", "Authentication required"),
+    403: ("forbidden", "Not allowed"),
+    404: ("not_found", "Not found"),
+    405: ("method_not_allowed", "Method not allowed"),
+    406: ("not_acceptable", "Not acceptable"),
+    413: ("payload_too_large", "Request body too large"),
+    415: ("unsupported_media_type", "Unsupported media type"),
+    429: ("rate_limited", "Too many requests"),
+}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(PappusError)
+    async def _pappus_error(request: Request, exc: PappusError) -> JSONResponse:
+        return problem(exc.status, exc.code, exc.title, exc.detail, request.url.path, **exc.extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = []
+        malformed = False
+        for err in exc.errors():
+            if err.get("type") == "json_invalid":
+                malformed = True
+            errors.append(
+                {
+                    "field": _field_path(err.get("loc", ())),
+                    "message": err.get("msg", "invalid"),
+                    "type": err.get("type", "value_error"),
+                }
+            )
+        if malformed:
+            return problem(
+                400,
+                "malformed_body",
+                "Malformed request body",
+                "The request body is not valid JSON.",
+                request.url.path,
+                errors=errors,
+            )
+        return problem(
+            422,
+            "validation_failed",
+            "Validation failed",
+            "; ".join(f"{e['field']}: {e['message']}" for e in errors) or "Invalid request",
+            request.url.path,
+            errors=errors,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code, title = _HTTP_CODES.get(exc.status_code, ("http_error", "Request failed"))
+        detail = exc.detail if isinstance(exc.detail, str) else title
+        return problem(exc.status_code, code, title, detail, request.url.path)
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity_error(request: Request, exc: IntegrityError) -> JSONResponse:
+        # Uniqueness is enforced by constraints; a race that loses one is a conflict, not a bug.
+        logger.info("integrity error on %s: %s", request.url.path, exc.orig)
+        return problem(
+            409,
+            "conflict",
+            "Conflict",
+            "The request conflicts with the current state of the resource; retry or reload.",
+            request.url.path,
+        )
+
+    @app.exception_handler(OperationalError)
+    async def _operational_error(request: Request, exc: OperationalError) -> JSONResponse:
+        text = str(exc.orig).lower()
+        if "locked" in text or "deadlock" in text or "could not serialize" in text:
+            return problem(
+                503,
+                "busy",
+                "Busy",
+                "The database is busy; retry the request.",
+                request.url.path,
+            )
+        logger.exception("database error on %s", request.url.path)
+        return problem(500, "internal_error", "Internal error", "Database error.", request.url.path)
+
+    @app.exception_handler(Exception)
+    async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
+        logger.exception("unhandled error on %s", request.url.path)
+        return problem(
+            500,
+            "internal_error",
+            "Internal error",
+            "An unexpected error occurred; it has been logged.",
+            request.url.path,
+        )

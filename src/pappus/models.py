@@ -1,0 +1,12 @@
+"""Import every domain's models so metadata (Alembic, tests) sees all tables."""
+
+from __future__ import annotations
+
+
+def import_all_models() -> None:
+    import pappus.accounts.models
+    import pappus.campaigns.models
+    import pappus.creators.models
+    import pappus.kit.idempotency
+    import pappus.ledger.models
+    import pappus.orders.models  # noqa: F401

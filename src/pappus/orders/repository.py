@@ -1,0 +1,247 @@
+"""Every query of the orders domain. Events are only ever inserted, never updated or deleted."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from pappus.orders.models import Dispute, Draft, MetricSnapshot, Order, OrderEvent, Publication
+
+
+def add(session: Session, obj: object) -> None:
+    session.add(obj)
+    session.flush()
+
+
+def get(session: Session, order_id: str) -> Order | None:
+    return session.get(Order, order_id)
+
+
+@dataclass(frozen=True)
+class OrderScope:
+    """Which orders a caller may list: staff see all; others their organizations' or their own."""
+
+    all: bool = False
+    organization_ids: tuple[str, ...] = ()
+    creator_id: str | None = None
+
+
+def list_orders(
+    session: Session,
+    scope: OrderScope,
+    *,
+    state: str | None,
+    campaign_id: str | None,
+    organization_id: str | None,
+    after_id: str | None,
+    limit: int,
+) -> Sequence[Order]:
+    query = select(Order).order_by(Order.id.desc()).limit(limit + 1)
+    if not scope.all:
+        visible: list[ColumnElement[bool]] = []
+        if scope.organization_ids:
+            visible.append(Order.organization_id.in_(scope.organization_ids))
+        if scope.creator_id:
+            visible.append(Order.creator_id == scope.creator_id)
+        if not visible:
+            return []
+        query = query.where(visible[0] if len(visible) == 1 else visible[0] | visible[1])
+    if state:
+        query = query.where(Order.state == state)
+    if campaign_id:
+        query = query.where(Order.campaign_id == campaign_id)
+    if organization_id:
+        query = query.where(Order.organization_id == organization_id)
+    if after_id:
+        query = query.where(Order.id < after_id)
+    return session.scalars(query).all()
+
+
+def committed_escrow(session: Session, campaign_id: str, states: Sequence[str]) -> int:
+    total = session.scalar(
+        select(func.coalesce(func.sum(Order.escrow_amount), 0)).where(
+            Order.campaign_id == campaign_id, Order.state.in_(list(states))
+        )
+    )
+    return int(total or 0)
+
+
+def committed_escrow_by_campaign(
+    session: Session, campaign_ids: Sequence[str], states: Sequence[str]
+) -> dict[str, int]:
+    if not campaign_ids:
+        return {}
+    rows = session.execute(
+        select(Order.campaign_id, func.sum(Order.escrow_amount))
+        .where(Order.campaign_id.in_(list(campaign_ids)), Order.state.in_(list(states)))
+        .group_by(Order.campaign_id)
+    ).all()
+    return {campaign_id: int(total or 0) for campaign_id, total in rows}
+
+
+def count_in_states(session: Session, campaign_id: str, states: Sequence[str]) -> int:
+    return int(
+        session.scalar(
+            select(func.count(Order.id)).where(
+                Order.campaign_id == campaign_id, Order.state.in_(list(states))
+            )
+        )
+        or 0
+    )
+
+
+def order_ids_for_sources(session: Session, source_ids: Sequence[str]) -> dict[str, str]:
+    if not source_ids:
+        return {}
+    rows = session.execute(
+        select(Order.source_id, Order.id).where(Order.source_id.in_(list(source_ids)))
+    ).all()
+    return {source: order_id for source, order_id in rows}
+
+
+def has_order_between(session: Session, organization_ids: Sequence[str], creator_id: str) -> bool:
+    if not organization_ids:
+        return False
+    return (
+        session.scalar(
+            select(Order.id)
+            .where(
+                Order.organization_id.in_(list(organization_ids)),
+                Order.creator_id == creator_id,
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def due_order_ids(
+    session: Session, state: str, deadline_column: str, now: datetime, limit: int
+) -> list[str]:
+    column = getattr(Order, deadline_column)
+    return list(
+        session.scalars(
+            select(Order.id)
+            .where(Order.state == state, column.is_not(None), column <= now)
+            .order_by(column)
+            .limit(limit)
+        ).all()
+    )
+
+
+def last_event(session: Session, order_id: str) -> OrderEvent | None:
+    return session.scalars(
+        select(OrderEvent)
+        .where(OrderEvent.order_id == order_id)
+        .order_by(OrderEvent.sequence.desc())
+        .limit(1)
+    ).first()
+
+
+def events(
+    session: Session, order_id: str, *, after_id: str | None, limit: int
+) -> Sequence[OrderEvent]:
+    query = (
+        select(OrderEvent)
+        .where(OrderEvent.order_id == order_id)
+        .order_by(OrderEvent.sequence)
+        .limit(limit + 1)
+    )
+    if after_id:
+        after = session.get(OrderEvent, after_id)
+        if after is not None:
+            query = query.where(OrderEvent.sequence > after.sequence)
+    return session.scalars(query).all()
+
+
+def all_events(session: Session, order_id: str) -> Sequence[OrderEvent]:
+    return session.scalars(
+        select(OrderEvent).where(OrderEvent.order_id == order_id).order_by(OrderEvent.sequence)
+    ).all()
+
+
+def drafts(session: Session, order_id: str, *, after_id: str | None, limit: int) -> Sequence[Draft]:
+    query = (
+        select(Draft).where(Draft.order_id == order_id).order_by(Draft.id.desc()).limit(limit + 1)
+    )
+    if after_id:
+        query = query.where(Draft.id < after_id)
+    return session.scalars(query).all()
+
+
+def latest_draft(session: Session, order_id: str) -> Draft | None:
+    return session.scalars(
+        select(Draft).where(Draft.order_id == order_id).order_by(Draft.round.desc()).limit(1)
+    ).first()
+
+
+def get_draft(session: Session, draft_id: str) -> Draft | None:
+    return session.get(Draft, draft_id)
+
+
+def publication(session: Session, order_id: str) -> Publication | None:
+    return session.scalars(select(Publication).where(Publication.order_id == order_id)).first()
+
+
+def snapshot_at(session: Session, order_id: str, taken_at: datetime) -> MetricSnapshot | None:
+    return session.scalars(
+        select(MetricSnapshot).where(
+            MetricSnapshot.order_id == order_id, MetricSnapshot.taken_at == taken_at
+        )
+    ).first()
+
+
+def latest_snapshot(
+    session: Session, order_id: str, *, not_after: datetime | None = None
+) -> MetricSnapshot | None:
+    query = select(MetricSnapshot).where(MetricSnapshot.order_id == order_id)
+    if not_after is not None:
+        query = query.where(MetricSnapshot.taken_at <= not_after)
+    return session.scalars(query.order_by(MetricSnapshot.taken_at.desc()).limit(1)).first()
+
+
+def snapshots(
+    session: Session, order_id: str, *, after_id: str | None, limit: int
+) -> Sequence[MetricSnapshot]:
+    query = (
+        select(MetricSnapshot)
+        .where(MetricSnapshot.order_id == order_id)
+        .order_by(MetricSnapshot.id.desc())
+        .limit(limit + 1)
+    )
+    if after_id:
+        query = query.where(MetricSnapshot.id < after_id)
+    return session.scalars(query).all()
+
+
+def get_dispute(session: Session, dispute_id: str) -> Dispute | None:
+    return session.get(Dispute, dispute_id)
+
+
+def open_dispute_for(session: Session, order_id: str) -> Dispute | None:
+    return session.scalars(
+        select(Dispute).where(Dispute.order_id == order_id, Dispute.status == "open")
+    ).first()
+
+
+def disputes(
+    session: Session,
+    *,
+    status: str | None,
+    order_ids: Sequence[str] | None,
+    after_id: str | None,
+    limit: int,
+) -> Sequence[Dispute]:
+    query = select(Dispute).order_by(Dispute.id.desc()).limit(limit + 1)
+    if status:
+        query = query.where(Dispute.status == status)
+    if order_ids is not None:
+        query = query.where(Dispute.order_id.in_(list(order_ids)))
+    if after_id:
+        query = query.where(Dispute.id < after_id)
+    return session.scalars(query).all()

@@ -1,0 +1,43 @@
+"""Background jobs of the orders domain: the periodic sweep that fires due timers."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from huey import crontab
+
+from pappus.db import Database
+from pappus.errors import Conflict
+from pappus.jobs import database, huey
+from pappus.kit.clock import now
+from pappus.orders import service
+
+logger = logging.getLogger(__name__)
+
+
+def sweep_due_timers(db: Database, at: datetime | None = None) -> int:
+    """Fire every due timer, each in its own transaction; returns how many fired.
+
+    Safe to run concurrently and repeatedly: a timer whose order moved on, or that another
+    sweep fired first, changes nothing.
+    """
+    at = at or now()
+    with db.unit_of_work(write=False) as session:
+        due = service.due_timers(session, at)
+    fired = 0
+    for order_id, action in due:
+        try:
+            with db.unit_of_work() as session:
+                if service.fire_timer(session, order_id, action, at):
+                    fired += 1
+        except Conflict:
+            logger.info("timer %s on %s lost a race; skipped", action, order_id)
+    if fired:
+        logger.info("fired %d order timers", fired)
+    return fired
+
+
+@huey.periodic_task(crontab(minute="*"), retries=0)
+def sweep_timers() -> int:
+    return sweep_due_timers(database())
