@@ -56,7 +56,7 @@ def register(
     email: str,
     password: str,
     display_name: str,
-    organization_name: str | None,
+    organization_name: str | None = None,
 ) -> tuple[User, Organization | None, str | None]:
     """Create a brand user with its organization (as owner), or a creator with a profile."""
     user = User(
@@ -182,6 +182,13 @@ def _principal_for_api_key(session: Session, secret: str) -> Principal:
         roles={key.organization_id: OrgRole.member},
         scopes=frozenset(key.scopes),
     )
+
+
+def get_user_by_email(session: Session, email: str) -> User:
+    user = repo.get_user_by_email(session, normalise_email(email))
+    if user is None:
+        raise NotFound("user not found")
+    return user
 
 
 def get_user(session: Session, user_id: str) -> User:

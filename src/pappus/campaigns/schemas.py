@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from pappus.creators.taxonomy import CATEGORIES, FORMATS
+from pappus.creators.taxonomy import CATEGORIES, FORMATS, Category, ContentFormat
 from pappus.kit.money import CURRENCIES
 
 Objective = Literal["awareness", "education", "conversion"]
@@ -21,8 +21,6 @@ Tier = Literal["nano", "koc", "mid", "head"]
 KpiMetric = Literal[
     "views", "likes", "comments", "saves", "shares", "clicks", "conversions", "engagements"
 ]
-Category = Literal[tuple(CATEGORIES)]  # type: ignore[valid-type]
-ContentFormat = Literal[tuple(FORMATS)]  # type: ignore[valid-type]
 
 MAX_AMOUNT = 10**12  # minor units; far beyond any campaign, small enough for every backend
 

@@ -14,6 +14,8 @@ def expire_offers(db: Database) -> int:
         return service.expire_stale(session)
 
 
-@huey.periodic_task(crontab(minute="*/5"), retries=0)
+@huey.periodic_task(  # type: ignore[untyped-decorator]
+    crontab(minute="*/5"), retries=0
+)
 def expire_stale_offers() -> int:
     return expire_offers(database())

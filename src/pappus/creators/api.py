@@ -8,7 +8,8 @@ from fastapi import APIRouter, Depends, Query
 
 from pappus.accounts.deps import CurrentPrincipal
 from pappus.creators import service
-from pappus.creators.schemas import Category, CreatorPrivate, CreatorPublic, CreatorUpdate, Tier
+from pappus.creators.schemas import CreatorPrivate, CreatorPublic, CreatorUpdate, Tier
+from pappus.creators.taxonomy import Category
 from pappus.db import DbSession
 from pappus.kit.pagination import Page, PageParams, next_cursor, page_params
 from pappus.orders import service as orders

@@ -8,10 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
-from pappus.creators.taxonomy import CATEGORIES, FORMATS
+from pappus.creators.taxonomy import FORMATS, Category, ContentFormat
 
-Category = Literal[tuple(CATEGORIES)]  # type: ignore[valid-type]
-ContentFormat = Literal[tuple(FORMATS)]  # type: ignore[valid-type]
 Tier = Literal["nano", "koc", "mid", "head"]
 
 

@@ -66,7 +66,7 @@ def to_public(profile: CreatorProfile) -> CreatorPublic:
         primary_platform=profile.primary_platform,
         handle=profile.handle,
         followers=profile.followers,
-        tier=tier_for(profile.followers),  # type: ignore[arg-type]
+        tier=tier_for(profile.followers),  # type: ignore[arg-type,unused-ignore]
         engagement_rate_bp=profile.engagement_rate_bp,
         audience_quality_score=profile.audience_quality_score,
         available=profile.available,

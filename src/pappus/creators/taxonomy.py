@@ -1,6 +1,8 @@
 """The fixed category taxonomy and content formats (documented in docs/architecture.md)."""
 
-CATEGORIES: tuple[str, ...] = (
+from typing import Literal, get_args
+
+Category = Literal[
     "beauty",
     "skincare",
     "fashion",
@@ -17,9 +19,11 @@ CATEGORIES: tuple[str, ...] = (
     "automotive",
     "health",
     "lifestyle",
-)
+]
+CATEGORIES: tuple[str, ...] = get_args(Category)
 
-FORMATS: tuple[str, ...] = ("image_post", "short_video", "long_video", "live_stream", "story")
+ContentFormat = Literal["image_post", "short_video", "long_video", "live_stream", "story"]
+FORMATS: tuple[str, ...] = get_args(ContentFormat)
 
 # Followers at or above each floor; under 1,000 a creator is not listed in discovery.
 TIER_FLOORS: tuple[tuple[str, int], ...] = (

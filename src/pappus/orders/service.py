@@ -829,6 +829,10 @@ def resolve_dispute(
 # -- drafts, metrics and events -------------------------------------------------------------
 
 
+def latest_draft(session: Session, order_id: str) -> Draft | None:
+    return repo.latest_draft(session, order_id)
+
+
 def list_drafts(
     session: Session, principal: Principal, order_id: str, after_id: str | None, limit: int
 ) -> list[Draft]:

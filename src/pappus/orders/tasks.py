@@ -38,6 +38,8 @@ def sweep_due_timers(db: Database, at: datetime | None = None) -> int:
     return fired
 
 
-@huey.periodic_task(crontab(minute="*"), retries=0)
+@huey.periodic_task(  # type: ignore[untyped-decorator]
+    crontab(minute="*"), retries=0
+)
 def sweep_timers() -> int:
     return sweep_due_timers(database())

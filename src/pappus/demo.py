@@ -1,0 +1,440 @@
+"""The sandbox world of `pappus demo`: two brands, creators, campaigns and an order in every
+workflow state, built through the same services the API uses, with the clock moved back so
+deadlines and timers look as they would in real use."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from pappus.accounts import service as accounts
+from pappus.accounts.principal import Principal
+from pappus.campaigns import schemas as campaign_schemas
+from pappus.campaigns import service as campaigns
+from pappus.creators import service as creators
+from pappus.creators.schemas import CreatorUpdate
+from pappus.db import Database
+from pappus.kit.clock import clock
+from pappus.orders import schemas as order_schemas
+from pappus.orders import service as orders
+
+DEMO_PASSWORD = "pappus-demo-2026"
+
+CREATORS: list[dict[str, Any]] = [
+    {
+        "name": "Lin Xiaoyu 林小雨",
+        "followers": 86_000,
+        "categories": ["skincare", "beauty"],
+        "regions": ["CN-31"],
+        "handle": "xiaoyu.glow",
+        "er": 520,
+    },
+    {
+        "name": "Chen Mo 陈默",
+        "followers": 23_500,
+        "categories": ["skincare"],
+        "regions": ["CN-44"],
+        "handle": "chenmo_skin",
+        "er": 610,
+    },
+    {
+        "name": "Amy Zhou",
+        "followers": 8_200,
+        "categories": ["beauty", "lifestyle"],
+        "regions": ["CN-11"],
+        "handle": "amyzhou",
+        "er": 880,
+    },
+    {
+        "name": "Wang Jia 王佳",
+        "followers": 152_000,
+        "categories": ["beauty", "fashion"],
+        "regions": ["CN-33"],
+        "handle": "wangjia.daily",
+        "er": 340,
+    },
+    {
+        "name": "Sophie Li",
+        "followers": 41_000,
+        "categories": ["skincare", "health"],
+        "regions": ["CN-51"],
+        "handle": "sophie.skinlab",
+        "er": 450,
+    },
+    {
+        "name": "Zhang Yue 张悦",
+        "followers": 12_800,
+        "categories": ["beauty"],
+        "regions": ["CN-32"],
+        "handle": "yue_makeup",
+        "er": 700,
+    },
+    {
+        "name": "Ma Ke 马可",
+        "followers": 5_400,
+        "categories": ["skincare", "lifestyle"],
+        "regions": ["CN-50"],
+        "handle": "make.notes",
+        "er": 930,
+    },
+    {
+        "name": "Grace Huang",
+        "followers": 64_000,
+        "categories": ["beauty"],
+        "regions": ["CN-44"],
+        "handle": "gracehuang",
+        "er": 410,
+    },
+    {
+        "name": "Liu Yang 刘洋",
+        "followers": 19_000,
+        "categories": ["skincare", "fitness"],
+        "regions": ["CN-42"],
+        "handle": "liuyang.fit",
+        "er": 560,
+    },
+]
+
+# Each demo order's story: (state, days ago it was created, steps as (days ago, action)).
+ORDER_STORIES: list[tuple[str, list[tuple[float, str]]]] = [
+    ("awaiting_draft", [(1, "accept")]),
+    ("draft_review", [(3, "accept"), (1, "draft")]),
+    ("changes_requested", [(5, "accept"), (3, "draft"), (2, "changes")]),
+    ("approved", [(6, "accept"), (4, "draft"), (3, "approve")]),
+    (
+        "published",
+        [
+            (10, "accept"),
+            (8, "draft"),
+            (7, "approve"),
+            (3, "publish"),
+            (2, "metrics"),
+            (1, "metrics"),
+        ],
+    ),
+    (
+        "completed",
+        [
+            (25, "accept"),
+            (22, "draft"),
+            (21, "approve"),
+            (20, "publish"),
+            (16, "metrics"),
+            (14, "metrics"),
+            (12.9, "sweep"),
+        ],
+    ),
+    ("cancelled", [(9, "accept"), (8, "cancel")]),
+    ("disputed", [(7, "accept"), (6, "draft"), (5, "changes"), (4, "draft"), (2, "dispute")]),
+]
+
+
+class _Demo:
+    def __init__(self, db: Database, real_now: datetime) -> None:
+        self.db = db
+        self.real_now = real_now
+
+    def at(self, days_ago: float) -> None:
+        clock.freeze(self.real_now - timedelta(days=days_ago))
+
+    def principal(self, session: Session, email: str) -> Principal:
+        user = accounts.get_user_by_email(session, email)
+        return accounts.principal_for_user(session, user)
+
+    def register(self, **kwargs: Any) -> tuple[str, str | None]:
+        with self.db.unit_of_work() as session:
+            user, org, creator_id = accounts.register(session, password=DEMO_PASSWORD, **kwargs)
+            return user.email, org.id if org else creator_id
+
+
+def seed_demo(url: str, progress: Callable[[int], None] = lambda _: None) -> list[tuple[str, str]]:
+    """Fill a migrated, empty database with the demo world; returns the logins to print."""
+    db = Database(url)
+    demo = _Demo(db, clock.now())
+    try:
+        return _seed(demo, progress)
+    finally:
+        clock.reset()
+        db.dispose()
+
+
+def _seed(demo: _Demo, progress: Callable[[int], None]) -> list[tuple[str, str]]:
+    demo.at(40)
+    brand_email, org_id = demo.register(
+        kind="brand",
+        email="brand@demo.pappus.dev",
+        display_name="Mei (brand owner)",
+        organization_name="Dandelion Skincare 蒲公英护肤",
+    )
+    viewer_email, _ = demo.register(
+        kind="brand",
+        email="viewer@demo.pappus.dev",
+        display_name="Tom (analyst)",
+        organization_name="Tom's sandbox",
+    )
+    rival_email, _ = demo.register(
+        kind="brand",
+        email="rival@demo.pappus.dev",
+        display_name="Rival owner",
+        organization_name="Rival Cosmetics",
+    )
+    with demo.db.unit_of_work() as session:
+        owner = demo.principal(session, brand_email)
+        accounts.add_member(session, owner, str(org_id), viewer_email, "viewer")
+        accounts.create_staff(
+            session,
+            email="staff@demo.pappus.dev",
+            password=DEMO_PASSWORD,
+            display_name="Pappus reviewer",
+            role="admin",
+        )
+    progress(10)
+
+    creator_emails = []
+    for index, spec in enumerate(CREATORS, start=1):
+        email, creator_id = demo.register(
+            kind="creator", email=f"creator{index}@demo.pappus.dev", display_name=spec["name"]
+        )
+        with demo.db.unit_of_work() as session:
+            creators.update_profile(
+                session,
+                str(creator_id),
+                CreatorUpdate.model_validate(
+                    {
+                        "bio": f"{spec['name']} shares honest {spec['categories'][0]} reviews.",
+                        "categories": spec["categories"],
+                        "regions": spec["regions"],
+                        "languages": ["zh", "en"],
+                        "formats": ["image_post", "short_video"],
+                        "primary_platform": "xiaohongshu",
+                        "handle": spec["handle"],
+                        "followers": spec["followers"],
+                        "rate_card": [
+                            {
+                                "format": "image_post",
+                                "amount": spec["followers"] * 8,
+                                "currency": "CNY",
+                            }
+                        ],
+                    }
+                ),
+            )
+            creators.get_profile(session, str(creator_id)).engagement_rate_bp = spec["er"]
+        creator_emails.append(email)
+    progress(30)
+
+    with demo.db.unit_of_work() as session:
+        owner = demo.principal(session, brand_email)
+        seeding = campaigns.create_campaign(session, owner, _seeding_brief())
+        live = campaigns.create_campaign(session, owner, _live_brief())
+        campaigns.create_campaign(session, owner, _draft_brief())
+        campaigns.change_status(session, owner, seeding.id, "open")
+        campaigns.change_status(session, owner, live.id, "open")
+        seeding_id, live_id = seeding.id, live.id
+    progress(40)
+
+    for (state, steps), creator_email in zip(ORDER_STORIES, creator_emails, strict=False):
+        _play_story(demo, brand_email, creator_email, seeding_id, state, steps)
+        progress(6)
+
+    demo.at(0.5)
+    with demo.db.unit_of_work() as session:
+        spare = demo.principal(session, creator_emails[8])
+        campaigns.apply(
+            session,
+            spare,
+            seeding_id,
+            campaign_schemas.ApplicationCreate(
+                proposal="Two image posts comparing the serum with my current routine.",
+                quote_amount=260_000,
+                currency="CNY",
+            ),
+        )
+        owner = demo.principal(session, brand_email)
+        campaigns.invite(
+            session,
+            owner,
+            live_id,
+            campaign_schemas.InvitationCreate(
+                creator_id=str(spare.creator_id),
+                message="Join our sunscreen live session!",
+                offer_amount=400_000,
+            ),
+        )
+    progress(12)
+    return [
+        ("brand owner", brand_email),
+        ("brand viewer", viewer_email),
+        ("another brand", rival_email),
+        ("platform staff (admin)", "staff@demo.pappus.dev"),
+        *[(f"creator {i}", e) for i, e in enumerate(creator_emails, start=1)],
+    ]
+
+
+def _play_story(
+    demo: _Demo,
+    brand_email: str,
+    creator_email: str,
+    campaign_id: str,
+    state: str,
+    steps: list[tuple[float, str]],
+) -> None:
+    order_id = ""
+    views = 0
+    for days_ago, step in steps:
+        demo.at(days_ago)
+        with demo.db.unit_of_work() as session:
+            brand = demo.principal(session, brand_email)
+            creator = demo.principal(session, creator_email)
+            if step == "accept":
+                demo.at(days_ago + 0.5)
+                application = campaigns.apply(
+                    session,
+                    creator,
+                    campaign_id,
+                    campaign_schemas.ApplicationCreate(
+                        proposal="One image post and one short video about the serum.",
+                        quote_amount=300_000 + 50_000 * len(state),
+                        currency="CNY",
+                    ),
+                )
+                demo.at(days_ago)
+                _, order = campaigns.accept_application(session, brand, application.id, None)
+                order_id = order.id
+            elif step == "draft":
+                orders.submit_draft(
+                    session,
+                    creator,
+                    order_id,
+                    order_schemas.DraftCreate(
+                        title="My 14-day serum diary",
+                        hashtags=["广告", "ad", "skincare"],
+                        body="Two weeks with the Glow serum: texture, finish and how my skin felt."
+                        " #ad"
+                        " #品牌合作",
+                    ),
+                )
+            elif step in {"changes", "approve"}:
+                draft = orders.latest_draft(session, order_id)
+                assert draft is not None
+                if step == "changes":
+                    orders.request_changes(
+                        session, brand, order_id, draft.id, "Please show the texture close up."
+                    )
+                else:
+                    orders.approve_draft(session, brand, order_id, draft.id, "Lovely, go ahead.")
+            elif step == "publish":
+                orders.publish(
+                    session,
+                    creator,
+                    order_id,
+                    order_schemas.PublicationCreate(
+                        post_url=f"https://www.xiaohongshu.com/explore/demo{order_id[-8:]}"
+                    ),
+                )
+            elif step == "metrics":
+                views += 9_000
+                staff = demo.principal(session, "staff@demo.pappus.dev")
+                orders.record_metrics(
+                    session,
+                    staff,
+                    order_id,
+                    order_schemas.MetricSnapshotCreate(
+                        taken_at=clock.now(),
+                        views=views,
+                        likes=views // 14,
+                        comments=views // 90,
+                        saves=views // 30,
+                        shares=views // 200,
+                        clicks=views // 40,
+                        conversions=views // 900,
+                    ),
+                )
+            elif step == "sweep":
+                for due_id, action in orders.due_timers(session, clock.now()):
+                    if due_id == order_id:
+                        orders.fire_timer(session, due_id, action, clock.now())
+            elif step == "cancel":
+                orders.cancel(session, brand, order_id, "Budget moved to the live campaign.")
+            elif step == "dispute":
+                orders.open_dispute(
+                    session,
+                    creator,
+                    order_id,
+                    "The brand keeps asking for changes outside the brief.",
+                )
+
+
+def _seeding_brief() -> campaign_schemas.CampaignCreate:
+    return campaign_schemas.CampaignCreate.model_validate(
+        {
+            "name": "Spring Glow Serum seeding 春季精华种草",
+            "description": "Honest first impressions of our new hydrating serum.",
+            "objective": "awareness",
+            "campaign_type": "product_seeding",
+            "product": {
+                "name": "Glow Hydrating Serum",
+                "url": "https://dandelion.example/glow",
+                "value_amount": 29_900,
+                "ships_physical_product": True,
+            },
+            "key_messages": ["72-hour hydration", "fragrance free"],
+            "dos": ["show the texture", "mention the 品牌合作 label"],
+            "donts": ["no medical or whitening claims", "no 最 / 第一 superlatives"],
+            "formats": ["image_post", "short_video"],
+            "platforms": ["xiaohongshu"],
+            "categories": ["skincare", "beauty"],
+            "target_audience": {
+                "genders": ["female"],
+                "age_bands": ["18-24", "25-34"],
+                "regions": ["CN-31", "CN-44"],
+                "interests": ["skincare"],
+            },
+            "creator_criteria": {"tiers": ["nano", "koc", "mid"]},
+            "currency": "CNY",
+            "budget_amount": 20_000_000,
+            "compensation_model": "fixed_plus_bonus",
+            "compensation": {"fixed_fee_amount": 400_000, "bonus_cap_amount": 100_000},
+            "kpis": [{"metric": "views", "target": 15_000}, {"metric": "saves", "target": 400}],
+            "timeline": {
+                "draft_due_days": 7,
+                "review_days": 3,
+                "publish_due_days": 7,
+                "measurement_days": 7,
+                "revision_limit": 2,
+            },
+        }
+    )
+
+
+def _live_brief() -> campaign_schemas.CampaignCreate:
+    return campaign_schemas.CampaignCreate.model_validate(
+        {
+            "name": "Summer sunscreen live session",
+            "objective": "conversion",
+            "campaign_type": "live_streaming",
+            "visibility": "invite_only",
+            "product": {"name": "Daily UV Shield SPF50"},
+            "formats": ["live_stream"],
+            "currency": "CNY",
+            "budget_amount": 5_000_000,
+            "compensation_model": "fixed_fee",
+        }
+    )
+
+
+def _draft_brief() -> campaign_schemas.CampaignCreate:
+    return campaign_schemas.CampaignCreate.model_validate(
+        {
+            "name": "Autumn lip tint ambassador (draft)",
+            "objective": "education",
+            "campaign_type": "ambassador",
+            "product": {"name": "Velvet lip tint"},
+            "formats": ["short_video"],
+            "currency": "CNY",
+            "budget_amount": 8_000_000,
+        }
+    )
