@@ -174,6 +174,9 @@ def _start_jobs(db: Database) -> Any:
     consumer = huey.create_consumer(
         workers=1, worker_type="thread", periodic=True, check_worker_health=False
     )
+    # The consumer would take over SIGINT/SIGTERM from the web server, which then never
+    # shuts down; the server owns the signals and stops the consumer in the lifespan.
+    consumer._set_signal_handlers = lambda: None
     consumer.start()
     logger.info("job consumer started in-process")
     return consumer

@@ -28,6 +28,7 @@ app.add_typer(workflow_app, name="workflow")
 
 def _logging(level: str = "INFO") -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger().setLevel(level)
 
 
 @app.command()
