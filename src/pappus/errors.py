@@ -74,16 +74,17 @@ class PayloadTooLarge(PappusError):
 
 
 def problem(
-    status: int, code: str, title: str, detail: str, instance: str, **extra: Any
+    status: int, code: str, title: str, detail: str, instance: str, /, **extra: Any
 ) -> JSONResponse:
     body = {
+        **extra,
+        # The RFC 9457 members always win over extension members of the same name.
         "type": PROBLEM_BASE + code,
         "title": title,
         "status": status,
         "detail": detail,
         "instance": instance,
         "code": code,
-        **extra,
     }
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)

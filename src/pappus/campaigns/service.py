@@ -159,7 +159,7 @@ def change_status(
     if campaign.status not in sources:
         raise CampaignNotInState(
             f"cannot {action} a campaign that is {campaign.status}",
-            status=campaign.status,
+            campaign_status=campaign.status,
         )
     at = clock_now()
     if action == "open":
@@ -363,7 +363,7 @@ def get_application(session: Session, principal: Principal, application_id: str)
 def _ensure_pending(status: str, expires_at: datetime, what: str) -> None:
     current = effective_status(status, expires_at)
     if current != "pending":
-        raise OfferNotPending(f"this {what} is {current}", status=current)
+        raise OfferNotPending(f"this {what} is {current}", current_status=current)
 
 
 def _order_terms(
