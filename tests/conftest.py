@@ -20,22 +20,27 @@ import pytest
 # Tests move the clock by weeks; tokens last a year here (expiry is tested by moving further).
 os.environ.setdefault("PAPPUS_ACCESS_TOKEN_MINUTES", str(365 * 24 * 60))
 os.environ.setdefault(
-    "PAPPUS_JOBS_SQLITE_PATH", str(Path(tempfile.gettempdir()) / f"pappus-test-jobs-{os.getpid()}.db")
+    "PAPPUS_JOBS_SQLITE_PATH",
+    str(Path(tempfile.gettempdir()) / f"pappus-test-jobs-{os.getpid()}.db"),
 )
 
-from fastapi.testclient import TestClient  # noqa: E402
-from sqlalchemy import create_engine, text  # noqa: E402
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
 
-from pappus.app import create_app  # noqa: E402
-from pappus.config import Settings  # noqa: E402
-from pappus.db import Base, Database  # noqa: E402
-from pappus.kit.clock import clock  # noqa: E402
-from pappus.migrate import upgrade  # noqa: E402
-from pappus.models import import_all_models  # noqa: E402
+from pappus.app import create_app
+from pappus.config import Settings
+from pappus.db import Base, Database
+from pappus.kit.clock import clock
+from pappus.migrate import upgrade
+from pappus.models import import_all_models
 
 import_all_models()
 
-BACKENDS = [b.strip() for b in os.environ.get("PAPPUS_TEST_BACKENDS", "sqlite,postgresql").split(",") if b.strip()]
+BACKENDS = [
+    b.strip()
+    for b in os.environ.get("PAPPUS_TEST_BACKENDS", "sqlite,postgresql").split(",")
+    if b.strip()
+]
 POSTGRES_URL = os.environ.get(
     "PAPPUS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
@@ -54,7 +59,9 @@ def _postgres_available() -> str | None:
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-def database_template(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+def database_template(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, str]]:
     backend = request.param
     if backend == "sqlite":
         path = tmp_path_factory.mktemp("template") / "template.db"

@@ -32,16 +32,27 @@ def test_readme_gives_exactly_the_two_setup_commands() -> None:
     readme = (ROOT / "README.md").read_text()
     setup = readme.split("## Set up on a fresh machine", 1)[1].split("\n## ", 1)[0]
     commands = [
-        line for line in setup.splitlines() if line and not line.startswith(("```", " "))
-        and line.startswith("pip ")
+        line
+        for line in setup.splitlines()
+        if line and not line.startswith(("```", " ")) and line.startswith("pip ")
     ]
     assert commands == ["pip install -e . && pappus demo", 'pip install -e ".[test]" && pytest']
 
 
 @pytest.mark.parametrize(
     "args",
-    [[], ["demo"], ["serve"], ["migrate"], ["worker"], ["sweep"], ["staff", "create"],
-     ["workflow", "diagram"], ["workflow", "table"], ["version"]],
+    [
+        [],
+        ["demo"],
+        ["serve"],
+        ["migrate"],
+        ["worker"],
+        ["sweep"],
+        ["staff", "create"],
+        ["workflow", "diagram"],
+        ["workflow", "table"],
+        ["version"],
+    ],
 )
 def test_every_command_has_help_with_an_example(args: list[str]) -> None:
     result = CliRunner().invoke(cli, [*args, "--help"])
@@ -65,9 +76,21 @@ def test_demo_serves_and_every_demo_login_works(tmp_path: Path) -> None:
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PAPPUS_")}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "pappus.cli", "demo", "--port", str(port),
-         "--path", str(tmp_path / "demo.db")],
-        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "pappus.cli",
+            "demo",
+            "--port",
+            str(port),
+            "--path",
+            str(tmp_path / "demo.db"),
+        ],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -81,8 +104,12 @@ def test_demo_serves_and_every_demo_login_works(tmp_path: Path) -> None:
         else:
             pytest.fail("pappus demo did not start within 60 s")
         states = set()
-        for email in ["brand@demo.pappus.dev", "viewer@demo.pappus.dev",
-                      "staff@demo.pappus.dev", "creator1@demo.pappus.dev"]:
+        for email in [
+            "brand@demo.pappus.dev",
+            "viewer@demo.pappus.dev",
+            "staff@demo.pappus.dev",
+            "creator1@demo.pappus.dev",
+        ]:
             token = httpx.post(
                 f"{base}/api/v1/auth/token",
                 data={"username": email, "password": "pappus-demo-2026"},
@@ -91,8 +118,16 @@ def test_demo_serves_and_every_demo_login_works(tmp_path: Path) -> None:
             assert httpx.get(f"{base}/api/v1/me", headers=headers).status_code == 200
             orders = httpx.get(f"{base}/api/v1/orders?limit=100", headers=headers).json()
             states |= {o["state"] for o in orders["items"]}
-        assert states >= {"awaiting_draft", "draft_review", "changes_requested", "approved",
-                          "published", "completed", "cancelled", "disputed"}
+        assert states >= {
+            "awaiting_draft",
+            "draft_review",
+            "changes_requested",
+            "approved",
+            "published",
+            "completed",
+            "cancelled",
+            "disputed",
+        }
         assert "/api/v1/orders/{order_id}" in httpx.get(f"{base}/openapi.json").json()["paths"]
     finally:
         proc.send_signal(signal.SIGTERM)

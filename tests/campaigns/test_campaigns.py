@@ -56,7 +56,9 @@ def test_life_cycle_follows_its_table(world: World) -> None:
     assert done["status"] == "completed" and done["completed_at"]
     refused = post(f"/api/v1/campaigns/{cid}/open", headers=brand.headers)
     assert refused.status_code == 409 and refused.json()["code"] == "campaign_not_in_state"
-    patch = world.client.patch(f"/api/v1/campaigns/{cid}", json={"name": "x"}, headers=brand.headers)
+    patch = world.client.patch(
+        f"/api/v1/campaigns/{cid}", json={"name": "x"}, headers=brand.headers
+    )
     assert patch.status_code == 409
 
 
@@ -90,17 +92,25 @@ def test_marketplace_shows_only_open_public_campaigns_taking_applications(world:
     ok(world.client.post(f"/api/v1/campaigns/{closed['id']}/close", headers=brand.headers))
     soon = (clock.now() + timedelta(days=1)).isoformat()
     world.campaign(brand, name="Closing tomorrow", applications_close_at=soon)
-    names = [c["name"] for c in ok(
-        world.client.get("/api/v1/marketplace/campaigns", headers=creator.headers)
-    )["items"]]
+    names = [
+        c["name"]
+        for c in ok(world.client.get("/api/v1/marketplace/campaigns", headers=creator.headers))[
+            "items"
+        ]
+    ]
     assert names == ["Closing tomorrow", "Public"]
     clock.advance(timedelta(days=2))
-    names = [c["name"] for c in ok(
-        world.client.get("/api/v1/marketplace/campaigns", headers=creator.headers)
-    )["items"]]
+    names = [
+        c["name"]
+        for c in ok(world.client.get("/api/v1/marketplace/campaigns", headers=creator.headers))[
+            "items"
+        ]
+    ]
     assert names == ["Public"]
     world.application(creator, public)
-    item = ok(world.client.get("/api/v1/marketplace/campaigns", headers=creator.headers))["items"][0]
+    item = ok(world.client.get("/api/v1/marketplace/campaigns", headers=creator.headers))["items"][
+        0
+    ]
     assert item["already_applied"] is True
 
 
@@ -180,13 +190,15 @@ def test_reject_and_withdraw(world: World) -> None:
     a2 = world.application(second, campaign)
     rejected = ok(
         world.client.post(
-            f"/api/v1/applications/{a1['id']}/reject", json={"note": "not a fit"},
+            f"/api/v1/applications/{a1['id']}/reject",
+            json={"note": "not a fit"},
             headers=brand.headers,
         )
     )
     assert (rejected["status"], rejected["decision_note"]) == ("rejected", "not a fit")
-    withdrawn = ok(world.client.post(f"/api/v1/applications/{a2['id']}/withdraw",
-                                     headers=second.headers))
+    withdrawn = ok(
+        world.client.post(f"/api/v1/applications/{a2['id']}/withdraw", headers=second.headers)
+    )
     assert withdrawn["status"] == "withdrawn"
     mine = ok(world.client.get("/api/v1/applications", headers=second.headers))
     assert [a["id"] for a in mine["items"]] == [a2["id"]]
@@ -205,17 +217,21 @@ def test_invitation_accepted_creates_order_and_supersedes_application(world: Wor
         ),
         201,
     )
-    assert ok(world.client.get("/api/v1/invitations", headers=creator.headers))["items"][0][
-        "id"] == invitation["id"]
+    assert (
+        ok(world.client.get("/api/v1/invitations", headers=creator.headers))["items"][0]["id"]
+        == invitation["id"]
+    )
     accepted = ok(
-        world.client.post(f"/api/v1/invitations/{invitation['id']}/accept",
-                          headers=creator.headers),
+        world.client.post(
+            f"/api/v1/invitations/{invitation['id']}/accept", headers=creator.headers
+        ),
         201,
     )
     assert accepted["status"] == "accepted"
     assert accepted["order"]["price_amount"] == 800_000
-    app_after = ok(world.client.get(f"/api/v1/applications/{application['id']}",
-                                    headers=brand.headers))
+    app_after = ok(
+        world.client.get(f"/api/v1/applications/{application['id']}", headers=brand.headers)
+    )
     assert app_after["status"] == "superseded"
     # one order per creator and campaign
     from pappus.campaigns.service import effective_status
@@ -244,20 +260,30 @@ def test_invitation_decline_revoke_and_duplicates(world: World) -> None:
     unknown = invite("cr_doesnotexist")
     assert unknown.status_code == 404  # type: ignore[attr-defined]
     i2 = ok(invite(c2.creator_id), 201)
-    declined = ok(world.client.post(f"/api/v1/invitations/{i1['id']}/decline",
-                                    json={"note": "busy"}, headers=c1.headers))
+    declined = ok(
+        world.client.post(
+            f"/api/v1/invitations/{i1['id']}/decline", json={"note": "busy"}, headers=c1.headers
+        )
+    )
     assert declined["status"] == "declined"
-    revoked = ok(world.client.post(f"/api/v1/invitations/{i2['id']}/revoke",
-                                   headers=brand.headers))
+    revoked = ok(world.client.post(f"/api/v1/invitations/{i2['id']}/revoke", headers=brand.headers))
     assert revoked["status"] == "revoked"
     late = world.client.post(f"/api/v1/invitations/{i2['id']}/accept", headers=c2.headers)
     assert late.status_code == 409
     # an invite-only campaign takes no applications but the invited creator sees its brief
-    assert ok(world.client.get(f"/api/v1/marketplace/campaigns/{campaign['id']}",
-                               headers=c1.headers))["name"] == campaign["name"]
+    assert (
+        ok(world.client.get(f"/api/v1/marketplace/campaigns/{campaign['id']}", headers=c1.headers))[
+            "name"
+        ]
+        == campaign["name"]
+    )
     outsider = world.creator()
-    assert world.client.get(f"/api/v1/marketplace/campaigns/{campaign['id']}",
-                            headers=outsider.headers).status_code == 404
+    assert (
+        world.client.get(
+            f"/api/v1/marketplace/campaigns/{campaign['id']}", headers=outsider.headers
+        ).status_code
+        == 404
+    )
 
 
 def test_budget_caps_the_escrow_committed_by_orders(world: World) -> None:
@@ -280,8 +306,13 @@ def test_campaign_with_active_orders_cannot_be_cancelled(world: World) -> None:
     pending = world.application(world.creator(), {"id": cid})
     refused = world.client.post(f"/api/v1/campaigns/{cid}/cancel", headers=brand.headers)
     assert refused.status_code == 409 and refused.json()["code"] == "campaign_has_active_orders"
-    ok(world.client.post(f"/api/v1/orders/{order_id}/cancel", json={"reason": "plans changed"},
-                         headers=brand.headers))
+    ok(
+        world.client.post(
+            f"/api/v1/orders/{order_id}/cancel",
+            json={"reason": "plans changed"},
+            headers=brand.headers,
+        )
+    )
     cancelled = ok(world.client.post(f"/api/v1/campaigns/{cid}/cancel", headers=brand.headers))
     assert cancelled["status"] == "cancelled"
     after = ok(world.client.get(f"/api/v1/applications/{pending['id']}", headers=brand.headers))

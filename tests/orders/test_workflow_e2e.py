@@ -70,7 +70,10 @@ def test_happy_path_from_registration_to_completion(world: World) -> None:
     assert order["state"] == "published"
     assert order["deadlines"]["measurement_ends_at"] is not None
     clock.advance(timedelta(days=2))
-    ok(world.metrics(order_id, staff, views=12_000, likes=500, comments=80, saves=100, shares=20), 201)
+    ok(
+        world.metrics(order_id, staff, views=12_000, likes=500, comments=80, saves=100, shares=20),
+        201,
+    )
     clock.advance(timedelta(days=6))
     assert world.sweep() == 1
     order = world.get_order(order_id, brand)
@@ -89,8 +92,13 @@ def test_happy_path_from_registration_to_completion(world: World) -> None:
     }
     events = ok(client.get(f"/api/v1/orders/{order_id}/events", headers=brand.headers))["items"]
     assert [e["action"] for e in events] == [
-        "create_order", "submit_draft", "request_changes", "submit_draft", "approve_draft",
-        "publish", "complete",
+        "create_order",
+        "submit_draft",
+        "request_changes",
+        "submit_draft",
+        "approve_draft",
+        "publish",
+        "complete",
     ]
     assert events[-1]["actor_kind"] == "system"
     assert all(b["prev_hash"] == a["hash"] for a, b in zip(events, events[1:], strict=False))
@@ -130,7 +138,8 @@ def test_brand_cancel_after_draft_pays_stage_kill_fee(world: World) -> None:
     order_id, brand, _ = world.to_state("draft_review")
     body = ok(
         world.client.post(
-            f"/api/v1/orders/{order_id}/cancel", json={"reason": "changed plans"},
+            f"/api/v1/orders/{order_id}/cancel",
+            json={"reason": "changed plans"},
             headers=brand.headers,
         )
     )
@@ -177,7 +186,8 @@ def test_dispute_refund_cancels_order(world: World) -> None:
     order_id, brand, creator = world.to_state("published")
     dispute = ok(
         world.client.post(
-            f"/api/v1/orders/{order_id}/disputes", json={"reason": "post deleted"},
+            f"/api/v1/orders/{order_id}/disputes",
+            json={"reason": "post deleted"},
             headers=brand.headers,
         ),
         201,
