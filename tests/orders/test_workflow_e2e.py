@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 
 from pappus.kit.clock import clock
@@ -101,7 +102,7 @@ def test_happy_path_from_registration_to_completion(world: World) -> None:
         "complete",
     ]
     assert events[-1]["actor_kind"] == "system"
-    assert all(b["prev_hash"] == a["hash"] for a, b in zip(events, events[1:], strict=False))
+    assert all(b["prev_hash"] == a["hash"] for a, b in itertools.pairwise(events))
     assert world.sweep() == 0  # firing again changes nothing
 
 
