@@ -17,6 +17,7 @@ from pappus.config import Settings, get_settings
 from pappus.creators.api import router as creators_router
 from pappus.db import Database
 from pappus.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
+from pappus.ledger.api import router as ledger_router
 from pappus.orders.api import router as orders_router
 
 logger = logging.getLogger("pappus")
@@ -146,6 +147,7 @@ def create_app(
         creators_router,
         campaigns_router,
         orders_router,
+        ledger_router,
     ):
         app.include_router(router, prefix=API_PREFIX)
 

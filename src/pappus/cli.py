@@ -23,7 +23,9 @@ staff_app = typer.Typer(
 )
 workflow_app = typer.Typer(help="The order workflow.\n\nExample: pappus workflow diagram")
 app.add_typer(staff_app, name="staff")
+ledger_app = typer.Typer(help="The double-entry ledger.\n\nExample: pappus ledger check")
 app.add_typer(workflow_app, name="workflow")
+app.add_typer(ledger_app, name="ledger")
 
 
 def _logging(level: str = "INFO") -> None:
@@ -202,6 +204,30 @@ def workflow_table() -> None:
         sources = ",".join(sorted(t.sources))
         extra = " ".join(x for x in (t.guard or "", f"timer={t.timer}" if t.timer else "") if x)
         typer.echo(f"{t.action:<16} {t.actor:<8} {sources:<48} {t.target:<18} {extra}")
+
+
+@ledger_app.command("check")
+def ledger_check() -> None:
+    """Verify every ledger invariant; exit 1 naming the first violation.
+
+    Example: PAPPUS_DATABASE_URL=sqlite:///pappus-demo.db pappus ledger check
+    """
+    from pappus.jobs import database
+    from pappus.ledger import service as ledger
+    from pappus.ledger.check import Violation
+    from pappus.orders import service as orders
+
+    with database().unit_of_work(write=False) as session:
+        violations = ledger.check_invariants(session, orders.finished_order_ids(session))
+        violations += [Violation("fee_mismatch", p) for p in orders.settlement_violations(session)]
+        accounts = ledger.account_count(session)
+    if violations:
+        first = violations[0]
+        typer.echo(f"VIOLATION {first.rule}: {first.detail}", err=True)
+        if len(violations) > 1:
+            typer.echo(f"... and {len(violations) - 1} more", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"ledger ok: {accounts} accounts, every invariant holds")
 
 
 if __name__ == "__main__":

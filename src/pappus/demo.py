@@ -18,6 +18,7 @@ from pappus.creators import service as creators
 from pappus.creators.schemas import CreatorUpdate
 from pappus.db import Database
 from pappus.kit.clock import clock
+from pappus.ledger import service as ledger
 from pappus.orders import schemas as order_schemas
 from pappus.orders import service as orders
 
@@ -184,6 +185,8 @@ def _seed(demo: _Demo, progress: Callable[[int], None]) -> list[tuple[str, str]]
     with demo.db.unit_of_work() as session:
         owner = demo.principal(session, brand_email)
         accounts.add_member(session, owner, str(org_id), viewer_email, "viewer")
+        deposit = ledger.create_deposit(session, owner, str(org_id), 50_000_000, "CNY")
+        ledger.confirm_sandbox_deposit_now(session, deposit)
         accounts.create_staff(
             session,
             email="staff@demo.pappus.dev",

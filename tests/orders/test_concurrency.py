@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from pappus.errors import Conflict
 from pappus.kit.clock import clock
-from pappus.ledger.models import EscrowInstruction
+from pappus.ledger.models import LedgerTransaction
 from pappus.orders import service
 from pappus.orders.models import Order, OrderEvent
 from tests.fixtures.builders import World, ok
@@ -48,7 +48,8 @@ def test_accepting_one_application_twice_at_once_makes_one_order(world: World) -
         assert statuses.count(201) <= 1
         assert all(s in (201, 409, 503) for s in statuses), [r.text for r in results]
     assert count(world, select(func.count(Order.id))) == 1
-    assert count(world, select(func.count(EscrowInstruction.id))) == 1
+    holds = select(func.count(LedgerTransaction.id)).where(LedgerTransaction.kind == "escrow_hold")
+    assert count(world, holds) == 1
 
 
 def test_a_timer_fired_by_two_workers_applies_once(world: World) -> None:
@@ -102,8 +103,9 @@ def test_completion_settles_exactly_once_under_concurrent_sweeps(world: World) -
     assert sum(r for r in results if isinstance(r, int)) == 1, results
     settled = count(
         world,
-        select(func.count(EscrowInstruction.id)).where(
-            EscrowInstruction.order_id == order_id, EscrowInstruction.kind == "settle"
+        select(func.count(LedgerTransaction.id)).where(
+            LedgerTransaction.order_id == order_id,
+            LedgerTransaction.kind.in_(["escrow_release", "escrow_refund"]),
         ),
     )
     assert settled == 1

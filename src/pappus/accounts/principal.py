@@ -15,6 +15,7 @@ SCOPES: dict[str, str] = {
     "orders:write": "Review drafts, cancel orders and open disputes",
     "metrics:write": "Post metric snapshots for the organization's published orders",
     "members:read": "List the organization's members",
+    "wallet:read": "Read the wallet, deposits and statements",
 }
 
 
@@ -106,8 +107,8 @@ class Principal:
         if admin and not self.is_staff_admin:
             raise Forbidden("only platform staff admins can do this", code="staff_admin_only")
 
-    def default_organization(self) -> str:
-        writable = [org for org, role in self.roles.items() if ROLE_ACCESS[role] >= Access.write]
+    def default_organization(self, need: Access = Access.write) -> str:
+        writable = [org for org, role in self.roles.items() if ROLE_ACCESS[role] >= need]
         if len(writable) == 1:
             return writable[0]
         if not self.roles:

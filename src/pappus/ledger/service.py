@@ -1,22 +1,39 @@
-"""The seams where the order workflow moves money.
+"""Money rules: the escrow seams the order workflow calls, deposits, wallet and earnings
+views, and the invariant check behind `pappus ledger check`.
 
-`place_escrow_hold` runs in the transaction that creates an order; `settle_escrow` in the one
-that ends it. Each writes one unique instruction per order and kind, so a replayed or racing
-settlement cannot pay twice. The double-entry ledger of issue #3 takes over these two
-functions (posting the hold from the brand wallet, and the release/refund legs); their
-signatures are the contract between the workflow and the ledger.
+The workflow calls exactly two functions: `place_escrow_hold` when an order is created (a
+pending transfer from the brand wallet to the order's escrow account; without the funds the
+order is not created) and `settle_escrow` when it ends (post part of the hold, return the rest,
+and pay the creator and the platform, in one ledger transaction). A reference per order and
+kind makes each happen at most once.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from pappus.errors import Conflict
+from pappus.accounts.principal import Access, Principal
+from pappus.db import after_commit
+from pappus.errors import Conflict, Forbidden, InvalidInput, NotFound
+from pappus.kit.clock import now
+from pappus.ledger import book
+from pappus.ledger import book_repository as book_repo
 from pappus.ledger import repository as repo
-from pappus.ledger.models import EscrowInstruction
+from pappus.ledger.book import PLATFORM_OWNER, InsufficientFunds, Leg
+from pappus.ledger.check import Violation, check_ledger
+from pappus.ledger.payment_models import Deposit
+from pappus.ledger.payments import PROVIDERS, SANDBOX, InvalidSignature, sandbox_event, sign, verify
+
+logger = logging.getLogger(__name__)
+
+SANDBOX_WEBHOOK_SECRET = "sandbox_webhook"
+
+__all__ = ["EscrowHold", "EscrowSettlement", "InsufficientFunds"]
 
 
 class EscrowAlreadySettled(Conflict):
@@ -47,52 +64,354 @@ class EscrowSettlement:
     reason: str
 
 
-def place_escrow_hold(session: Session, hold: EscrowHold) -> EscrowInstruction:
-    """Hold the order's escrow. Raises (and so aborts the order) if it cannot be held."""
-    if hold.amount < 0:
-        raise ValueError("escrow amounts are non-negative")
-    instruction = EscrowInstruction(
+def _hold_reference(order_id: str) -> str:
+    return f"order:{order_id}:hold"
+
+
+def place_escrow_hold(session: Session, hold: EscrowHold) -> None:
+    """Hold the order's escrow from the brand wallet; InsufficientFunds (402) otherwise."""
+    wallet = book.account(session, "brand_wallet", hold.organization_id, hold.currency)
+    escrow = book.account(session, "order_escrow", hold.order_id, hold.currency)
+    book.hold(
+        session,
+        "escrow_hold",
+        _hold_reference(hold.order_id),
+        wallet.id,
+        escrow.id,
+        hold.amount,
         order_id=hold.order_id,
-        organization_id=hold.organization_id,
-        creator_id=hold.creator_id,
-        kind="hold",
-        currency=hold.currency,
-        amount=hold.amount,
-        legs={"from": "brand_wallet", "to": "order_escrow"},
+        memo="escrow for order",
+        details={"organization_id": hold.organization_id, "creator_id": hold.creator_id},
     )
-    repo.add(session, instruction)
-    return instruction
 
 
-def settle_escrow(session: Session, settlement: EscrowSettlement) -> EscrowInstruction:
-    """Release the whole hold at once: creator, platform and brand legs must add up to it."""
-    hold = repo.find(session, settlement.order_id, "hold")
-    if hold is None:
+def settle_escrow(session: Session, settlement: EscrowSettlement) -> None:
+    """Post what the creator and the platform get, return the rest to the brand: one
+    transaction, at most once per order."""
+    pending = book.pending_transfer_of(session, _hold_reference(settlement.order_id))
+    if pending is None:
         raise EscrowNotHeld(f"order {settlement.order_id} has no escrow hold")
     legs = (settlement.to_creator, settlement.to_platform, settlement.to_brand)
-    if min(legs) < 0 or sum(legs) != hold.amount:
-        raise ValueError(f"settlement legs {legs} do not add up to the hold of {hold.amount}")
-    instruction = EscrowInstruction(
-        order_id=hold.order_id,
-        organization_id=hold.organization_id,
-        creator_id=hold.creator_id,
-        kind="settle",
-        currency=hold.currency,
-        amount=hold.amount,
-        legs={
-            "to_creator": settlement.to_creator,
-            "to_platform": settlement.to_platform,
-            "to_brand": settlement.to_brand,
-            "reason": settlement.reason,
-        },
-    )
+    if min(legs) < 0 or sum(legs) != pending.amount:
+        raise ValueError(f"settlement legs {legs} do not add up to the hold of {pending.amount}")
+    hold_txn = book.transaction_by_reference(session, _hold_reference(settlement.order_id))
+    assert hold_txn is not None
+    creator_id = str(hold_txn.details["creator_id"])
+    currency = pending.currency
+    escrow_id = pending.credit_account_id
+    payees: list[Leg] = []
+    if settlement.to_creator:
+        creator = book.account(session, "creator_pending", creator_id, currency)
+        payees.append(Leg(escrow_id, creator.id, settlement.to_creator))
+    if settlement.to_platform:
+        revenue = book.account(session, "platform_revenue", PLATFORM_OWNER, currency)
+        payees.append(Leg(escrow_id, revenue.id, settlement.to_platform))
+    reference = f"order:{settlement.order_id}:settle"
+    if book.is_resolved(session, pending.id):
+        raise EscrowAlreadySettled(f"order {settlement.order_id} is already settled")
+    details = {
+        "to_creator": settlement.to_creator,
+        "to_platform": settlement.to_platform,
+        "to_brand": settlement.to_brand,
+        "reason": settlement.reason,
+        "creator_id": creator_id,
+    }
     try:
-        with session.begin_nested():
-            repo.add(session, instruction)
-    except IntegrityError:
+        if settlement.to_creator + settlement.to_platform == 0:
+            book.void_pending(
+                session,
+                "escrow_refund",
+                reference,
+                pending.id,
+                order_id=settlement.order_id,
+                memo="escrow refunded",
+                details=details,
+            )
+        else:
+            book.post_pending(
+                session,
+                "escrow_release",
+                reference,
+                pending.id,
+                settlement.to_creator + settlement.to_platform,
+                then=payees,
+                order_id=settlement.order_id,
+                memo="escrow released",
+                details=details,
+            )
+    except (book.HoldAlreadyResolved, book.DuplicateReference):
         raise EscrowAlreadySettled(f"order {settlement.order_id} is already settled") from None
-    return instruction
 
 
-def instructions_for_order(session: Session, order_id: str) -> list[EscrowInstruction]:
-    return list(repo.for_order(session, order_id))
+def escrow_movements(session: Session, order_id: str) -> list[dict[str, Any]]:
+    """The order's ledger transactions (hold, then release or refund), for its money view."""
+    return [
+        {
+            "id": t.id,
+            "kind": t.kind,
+            "reference": t.reference,
+            "details": t.details,
+            "created_at": t.created_at,
+        }
+        for t in repo.transactions_for_order(session, order_id)
+    ]
+
+
+# -- deposits -------------------------------------------------------------------------------
+
+
+def create_deposit(
+    session: Session,
+    principal: Principal,
+    organization_id: str | None,
+    amount: int,
+    currency: str,
+) -> Deposit:
+    org = organization_id or principal.default_organization(need=Access.manage)
+    # Funding moves the organization's money: owners and admins, not API keys.
+    if principal.api_key_id is not None:
+        raise Forbidden("API keys cannot fund wallets", code="user_only")
+    principal.require_org(org, Access.manage, what="organization")
+    provider = PROVIDERS[SANDBOX]
+    deposit = Deposit(
+        organization_id=org,
+        amount=amount,
+        currency=currency,
+        status="pending",
+        provider=provider.name,
+        provider_ref="",
+        created_by=principal.actor_id,
+    )
+    repo.add(session, deposit)
+    deposit.provider_ref = provider.create_deposit(deposit.id, amount, currency).provider_ref
+    session.flush()
+    deposit_id = deposit.id
+    after_commit(session, lambda: _enqueue_sandbox_confirmation(deposit_id))
+    return deposit
+
+
+def _enqueue_sandbox_confirmation(deposit_id: str) -> None:
+    from pappus.ledger.tasks import confirm_sandbox_deposit
+
+    confirm_sandbox_deposit(deposit_id)
+
+
+def handle_deposit_webhook(
+    session: Session, provider: str, body: bytes, signature: str | None
+) -> Deposit:
+    """Apply a provider's deposit outcome. Duplicates and events for settled deposits change
+    nothing; a forged or stale signature is refused."""
+    if provider not in PROVIDERS:
+        raise NotFound(f"unknown payment provider {provider}")
+    verify(_webhook_secret(session, provider), body, signature)
+    try:
+        event = json.loads(body)
+        kind = event["type"]
+        data = event["data"]
+        ref, amount, currency = data["provider_ref"], int(data["amount"]), data["currency"]
+    except (ValueError, KeyError, TypeError):
+        raise InvalidInput("webhook body is not a deposit event") from None
+    deposit = repo.deposit_by_provider_ref(session, provider, str(ref), lock=True)
+    if deposit is None:
+        raise NotFound("no deposit with this provider reference")
+    if (amount, currency) != (deposit.amount, deposit.currency):
+        raise InvalidInput("the event's amount or currency does not match the deposit")
+    if deposit.status != "pending":
+        logger.info("duplicate %s for deposit %s ignored", kind, deposit.id)
+        return deposit
+    if kind == "deposit.succeeded":
+        clearing = book.account(session, "deposit_clearing", provider, deposit.currency)
+        wallet = book.account(session, "brand_wallet", deposit.organization_id, deposit.currency)
+        book.post(
+            session,
+            "deposit",
+            f"deposit:{deposit.id}",
+            [Leg(clearing.id, wallet.id, deposit.amount)],
+            memo="wallet deposit",
+            details={"deposit_id": deposit.id, "organization_id": deposit.organization_id},
+        )
+        deposit.status = "succeeded"
+    elif kind == "deposit.failed":
+        deposit.status = "failed"
+        deposit.failure_reason = str(data.get("failure_reason") or "failed")[:300]
+    else:
+        raise InvalidInput(f"unknown event type {kind}")
+    deposit.settled_at = now()
+    session.flush()
+    return deposit
+
+
+def _webhook_secret(session: Session, provider: str) -> str:
+    from pappus.ledger.payments import secret
+
+    if provider == SANDBOX:
+        return secret(session, SANDBOX_WEBHOOK_SECRET)
+    raise InvalidSignature("no webhook secret for this provider")
+
+
+def sandbox_webhook_secret(session: Session) -> str:
+    return _webhook_secret(session, SANDBOX)
+
+
+def get_deposit(session: Session, principal: Principal, deposit_id: str) -> Deposit:
+    deposit = repo.get_deposit(session, deposit_id)
+    if deposit is None:
+        raise NotFound("deposit not found")
+    principal.require_org(deposit.organization_id, Access.read, "wallet:read", what="deposit")
+    return deposit
+
+
+def list_deposits(
+    session: Session,
+    principal: Principal,
+    organization_id: str | None,
+    after_id: str | None,
+    limit: int,
+) -> list[Deposit]:
+    org = organization_id or principal.default_organization(need=Access.read)
+    principal.require_org(org, Access.read, "wallet:read", what="organization")
+    return list(repo.deposits_of(session, org, after_id=after_id, limit=limit))
+
+
+# -- balances and statements ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Balance:
+    currency: str
+    available: int
+    held_in_escrow: int
+    posted: int
+
+
+def wallet_balances(
+    session: Session, principal: Principal, organization_id: str | None
+) -> tuple[str, list[Balance]]:
+    org = organization_id or principal.default_organization(need=Access.read)
+    principal.require_org(org, Access.read, "wallet:read", what="organization")
+    return org, [
+        Balance(a.currency, a.available, a.debits_pending, a.balance)
+        for a in repo.accounts_of_owner(session, "organization", org)
+        if a.purpose == "brand_wallet"
+    ]
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    id: str
+    transaction_id: str
+    kind: str
+    memo: str
+    order_id: str | None
+    direction: str  # credit | debit | hold | release
+    amount: int
+    currency: str
+    balance_after: int | None
+    created_at: Any
+    details: dict[str, Any]
+
+
+def wallet_statement(
+    session: Session,
+    principal: Principal,
+    organization_id: str | None,
+    currency: str,
+    after_id: str | None,
+    limit: int,
+) -> tuple[str, list[StatementLine]]:
+    org = organization_id or principal.default_organization(need=Access.read)
+    principal.require_org(org, Access.read, "wallet:read", what="organization")
+    account = book.find_account(session, "brand_wallet", org, currency)
+    if account is None:
+        return org, []
+    return org, statement(session, account.id, after_id, limit)
+
+
+def statement(
+    session: Session, account_id: str, after_id: str | None, limit: int
+) -> list[StatementLine]:
+    """Lines for one account, newest first, each with the posted balance after it."""
+    rows = repo.account_transfers(session, account_id, after_id=after_id, limit=limit)
+    shown = rows[: limit + 1]
+    if not shown:
+        return []
+    # Running balance: the account's posted balance minus the posted effect of newer lines.
+    balance = repo.posted_balance_through(session, account_id, shown[0][0].id)
+    lines = []
+    for transfer, txn in shown:
+        credit = transfer.credit_account_id == account_id
+        effect = 0
+        if transfer.kind in ("posted", "post_pending"):
+            effect = transfer.amount if credit else -transfer.amount
+        direction = {
+            "pending": "hold",
+            "void_pending": "release",
+        }.get(transfer.kind, "credit" if credit else "debit")
+        if (
+            transfer.kind == "post_pending"
+            and not credit
+            and transfer.amount < transfer.pending_amount
+        ):
+            direction = "debit"
+        lines.append(
+            StatementLine(
+                id=transfer.id,
+                transaction_id=txn.id,
+                kind=txn.kind,
+                memo=txn.memo,
+                order_id=txn.order_id,
+                direction=direction,
+                amount=transfer.amount
+                if transfer.kind != "void_pending"
+                else transfer.pending_amount,
+                currency=transfer.currency,
+                balance_after=balance,
+                created_at=transfer.created_at,
+                details=txn.details,
+            )
+        )
+        balance -= effect
+    return lines
+
+
+def creator_earnings(session: Session, principal: Principal) -> dict[str, Any]:
+    creator_id = principal.require_creator()
+    balances: dict[str, dict[str, int]] = {}
+    for acc in repo.accounts_of_owner(session, "creator", creator_id):
+        entry = balances.setdefault(acc.currency, {"pending": 0, "available": 0, "paid_out": 0})
+        if acc.purpose == "creator_pending":
+            entry["pending"] = acc.balance
+        elif acc.purpose == "creator_available":
+            entry["available"] = acc.available
+            entry["paid_out"] = acc.debits_posted
+    return {
+        "creator_id": creator_id,
+        "balances": [{"currency": c, **v} for c, v in sorted(balances.items())],
+    }
+
+
+def creator_statement(
+    session: Session, principal: Principal, currency: str, after_id: str | None, limit: int
+) -> list[StatementLine]:
+    creator_id = principal.require_creator()
+    account = book.find_account(session, "creator_pending", creator_id, currency)
+    if account is None:
+        return []
+    return statement(session, account.id, after_id, limit)
+
+
+def check_invariants(session: Session, finished_order_ids: set[str]) -> list[Violation]:
+    """Every ledger invariant violation (empty when the book is sound)."""
+    return check_ledger(session, finished_order_ids)
+
+
+def account_count(session: Session) -> int:
+    return len(book_repo.all_accounts(session))
+
+
+def confirm_sandbox_deposit_now(session: Session, deposit: Deposit) -> Deposit:
+    """Deliver the sandbox provider's signed outcome for `deposit` right away (demo seeding)."""
+    body = sandbox_event(deposit.provider_ref, deposit.amount, deposit.currency)
+    return handle_deposit_webhook(
+        session, SANDBOX, body, sign(sandbox_webhook_secret(session), body)
+    )

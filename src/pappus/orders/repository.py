@@ -245,3 +245,13 @@ def disputes(
     if after_id:
         query = query.where(Dispute.id < after_id)
     return session.scalars(query).all()
+
+
+def order_ids_in_states(session: Session, states: Sequence[str]) -> Sequence[str]:
+    return session.scalars(select(Order.id).where(Order.state.in_(list(states)))).all()
+
+
+def settled_orders(session: Session) -> Sequence[Order]:
+    return session.scalars(
+        select(Order).where(Order.settlement.is_not(None)).order_by(Order.id)
+    ).all()

@@ -17,6 +17,7 @@ from pappus.accounts.principal import Access, Principal
 from pappus.config import get_settings
 from pappus.errors import Conflict, Forbidden, InvalidInput, NotFound
 from pappus.kit.clock import now as clock_now
+from pappus.kit.money import apply_rate
 from pappus.ledger import service as ledger
 from pappus.orders import repository as repo
 from pappus.orders import schemas
@@ -973,6 +974,32 @@ def order_ids_for_sources(session: Session, source_ids: list[str]) -> dict[str, 
 
 def brand_has_order_with(session: Session, principal: Principal, creator_id: str) -> bool:
     return repo.has_order_between(session, list(principal.roles), creator_id)
+
+
+def finished_order_ids(session: Session) -> set[str]:
+    return set(repo.order_ids_in_states(session, [s.value for s in TERMINAL]))
+
+
+def settlement_violations(session: Session) -> list[str]:
+    """Finished orders whose fees differ from their contract's snapshotted rates."""
+    problems = []
+    for order in repo.settled_orders(session):
+        split = order.settlement or {}
+        money = order.contract["money"]
+        gross = split.get("creator_gross_amount", 0)
+        fee = apply_rate(gross, money["brand_fee_bp"])
+        commission = apply_rate(gross, money["creator_commission_bp"])
+        expected = {
+            "brand_fee_amount": fee,
+            "creator_commission_amount": commission,
+            "to_creator": gross - commission,
+            "to_platform": fee + commission,
+            "to_brand": order.escrow_amount - gross - fee,
+        }
+        for key, value in expected.items():
+            if split.get(key) != value:
+                problems.append(f"order {order.id}: {key} is {split.get(key)}, rates say {value}")
+    return problems
 
 
 def is_terminal(state: str) -> bool:
