@@ -34,6 +34,12 @@ class Settings(BaseSettings):
     brand_fee_bp: int = Field(default=1000, ge=0, le=10_000)
     creator_commission_bp: int = Field(default=500, ge=0, le=10_000)
 
+    # Creator earnings become available for payout this many days after release.
+    creator_holding_days: int = Field(default=7, ge=0, le=90)
+    min_payout_amount: int = Field(default=1000, ge=1)
+    # 32 bytes, urlsafe base64 (pappus.kit.crypto.new_key()); generated per database if unset.
+    encryption_key: str | None = None
+
     # Workflow defaults; a campaign may override the first four.
     draft_due_days: int = Field(default=7, ge=1)
     review_days: int = Field(default=3, ge=1)

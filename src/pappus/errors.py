@@ -152,6 +152,16 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code, title = _HTTP_CODES.get(exc.status_code, ("http_error", "Request failed"))
         detail = exc.detail if isinstance(exc.detail, str) else title
+        if exc.status_code == 400 and detail.startswith("There was an error parsing the body"):
+            # FastAPI's wording for bodies that are not JSON (bad UTF-8, too deep, too long).
+            return problem(
+                400,
+                "malformed_body",
+                "Malformed request body",
+                "The request body could not be parsed as JSON.",
+                request.url.path,
+                errors=[{"field": "body", "message": detail, "type": "json_invalid"}],
+            )
         return problem(exc.status_code, code, title, detail, request.url.path)
 
     @app.exception_handler(IntegrityError)

@@ -65,7 +65,10 @@ class Principal:
         return self.actor_id
 
     def has_scope(self, scope: str) -> bool:
-        return self.scopes is None or scope in self.scopes
+        """A key's scope, where `x:write` also grants `x:read` (it reads what it acts on)."""
+        if self.scopes is None or scope in self.scopes:
+            return True
+        return scope.endswith(":read") and scope.removesuffix(":read") + ":write" in self.scopes
 
     def can(self, organization_id: str, need: Access, scope: str | None = None) -> bool:
         role = self.roles.get(organization_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationInfo, field_validator
 
 from pappus.accounts.principal import SCOPES
 
@@ -17,15 +17,19 @@ class RegisterRequest(BaseModel):
     email: EmailStr
     password: str = Field(min_length=10, max_length=128)
     display_name: str = Field(min_length=1, max_length=120)
-    organization_name: str | None = Field(default=None, min_length=1, max_length=200)
+    organization_name: str | None = Field(
+        default=None, min_length=1, max_length=200, validate_default=True
+    )
 
-    @model_validator(mode="after")
-    def _brand_needs_organization(self) -> RegisterRequest:
-        if self.kind == "brand" and not self.organization_name:
+    @field_validator("organization_name")
+    @classmethod
+    def _brand_needs_organization(cls, value: str | None, info: ValidationInfo) -> str | None:
+        kind = info.data.get("kind")
+        if kind == "brand" and not value:
             raise ValueError("a brand account needs organization_name")
-        if self.kind == "creator" and self.organization_name:
+        if kind == "creator" and value:
             raise ValueError("creator accounts have no organization_name")
-        return self
+        return value
 
 
 class TokenResponse(BaseModel):

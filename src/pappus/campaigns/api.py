@@ -265,6 +265,9 @@ def accept_application(
         payload=body.model_dump() if body else None,
         operation=operation,
         status_code=201,
+        authorize=lambda: service.authorize_application_decision(
+            session, principal, application_id
+        ),
     )
 
 
@@ -372,6 +375,7 @@ def accept_invitation(
         payload=body.model_dump() if body else None,
         operation=operation,
         status_code=201,
+        authorize=lambda: service.authorize_invitation_answer(session, principal, invitation_id),
     )
 
 

@@ -5,9 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AnyHttpUrl,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    ValidationInfo,
+    field_validator,
+)
 
 from pappus.creators.taxonomy import CATEGORIES, FORMATS, Category, ContentFormat
+from pappus.kit.clock import UtcDatetime
 from pappus.kit.money import CURRENCIES
 
 Objective = Literal["awareness", "education", "conversion"]
@@ -33,7 +42,7 @@ class Product(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=4000)
     url: AnyHttpUrl | None = None
-    value_amount: int | None = Field(default=None, ge=0, le=MAX_AMOUNT)
+    value_amount: StrictInt | None = Field(default=None, ge=0, le=MAX_AMOUNT)
     ships_physical_product: bool = False
 
 
@@ -51,39 +60,39 @@ class CreatorCriteria(BaseModel):
 
     tiers: list[Tier] = Field(default_factory=list, max_length=4)
     categories: list[Category] = Field(default_factory=list, max_length=len(CATEGORIES))
-    min_followers: int | None = Field(default=None, ge=0)
-    min_engagement_rate_bp: int | None = Field(default=None, ge=0, le=10_000)
-    min_audience_quality: int | None = Field(default=None, ge=0, le=100)
+    min_followers: StrictInt | None = Field(default=None, ge=0)
+    min_engagement_rate_bp: StrictInt | None = Field(default=None, ge=0, le=10_000)
+    min_audience_quality: StrictInt | None = Field(default=None, ge=0, le=100)
 
 
 class Compensation(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    fixed_fee_amount: int | None = Field(
+    fixed_fee_amount: StrictInt | None = Field(
         default=None, ge=0, le=MAX_AMOUNT, description="Suggested fee per creator, minor units"
     )
-    bonus_cap_amount: int = Field(
+    bonus_cap_amount: StrictInt = Field(
         default=0, ge=0, le=MAX_AMOUNT, description="Most a creator can earn on top, by KPIs"
     )
-    commission_rate_bp: int | None = Field(default=None, ge=0, le=10_000)
+    commission_rate_bp: StrictInt | None = Field(default=None, ge=0, le=10_000)
 
 
 class Kpi(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     metric: KpiMetric
-    target: int = Field(ge=1, le=10**12)
+    target: StrictInt = Field(ge=1, le=10**12)
 
 
 class Timeline(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    draft_due_days: int | None = Field(default=None, ge=1, le=120)
-    review_days: int | None = Field(default=None, ge=1, le=30)
-    publish_due_days: int | None = Field(default=None, ge=1, le=60)
-    measurement_days: int | None = Field(default=None, ge=1, le=90)
-    post_retention_days: int = Field(default=30, ge=0, le=3650)
-    revision_limit: int | None = Field(default=None, ge=0, le=10)
+    draft_due_days: StrictInt | None = Field(default=None, ge=1, le=120)
+    review_days: StrictInt | None = Field(default=None, ge=1, le=30)
+    publish_due_days: StrictInt | None = Field(default=None, ge=1, le=60)
+    measurement_days: StrictInt | None = Field(default=None, ge=1, le=90)
+    post_retention_days: StrictInt = Field(default=30, ge=0, le=3650)
+    revision_limit: StrictInt | None = Field(default=None, ge=0, le=10)
 
 
 class UsageRights(BaseModel):
@@ -91,7 +100,7 @@ class UsageRights(BaseModel):
 
     organic_repost: bool = True
     paid_ads: bool = False
-    duration_days: int = Field(default=90, ge=0, le=3650)
+    duration_days: StrictInt = Field(default=90, ge=0, le=3650)
     channels: list[str] = Field(default_factory=list, max_length=20)
 
 
@@ -125,22 +134,49 @@ class CampaignCreate(_BriefFields):
     target_audience: TargetAudience = Field(default_factory=TargetAudience)
     creator_criteria: CreatorCriteria = Field(default_factory=CreatorCriteria)
     currency: str = Field(default="CNY", min_length=3, max_length=3)
-    budget_amount: int = Field(ge=0, le=MAX_AMOUNT, description="Minor units")
+    budget_amount: StrictInt = Field(ge=0, le=MAX_AMOUNT, description="Minor units")
     compensation_model: CompensationModel = "fixed_fee"
-    compensation: Compensation = Field(default_factory=Compensation)
-    kpis: list[Kpi] = Field(default_factory=list, max_length=10)
+    compensation: Compensation = Field(default_factory=Compensation, validate_default=True)
+    kpis: list[Kpi] = Field(default_factory=list, max_length=10, validate_default=True)
     timeline: Timeline = Field(default_factory=Timeline)
     usage_rights: UsageRights = Field(default_factory=UsageRights)
-    applications_close_at: datetime | None = None
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
+    applications_close_at: UtcDatetime | None = None
+    starts_at: UtcDatetime | None = None
+    ends_at: UtcDatetime | None = None
 
-    @model_validator(mode="after")
-    def _consistent(self) -> CampaignCreate:
-        _check_brief(
-            self.compensation_model, self.compensation, self.kpis, self.starts_at, self.ends_at
-        )
-        return self
+    @field_validator("compensation")
+    @classmethod
+    def _compensation_fits_model(cls, value: Compensation, info: ValidationInfo) -> Compensation:
+        model = info.data.get("compensation_model")
+        if model == "fixed_plus_bonus" and value.bonus_cap_amount <= 0:
+            raise ValueError("fixed_plus_bonus needs compensation.bonus_cap_amount > 0")
+        if model == "commission" and value.commission_rate_bp is None:
+            raise ValueError("commission needs compensation.commission_rate_bp")
+        if model is not None and model != "fixed_plus_bonus" and value.bonus_cap_amount:
+            raise ValueError("only fixed_plus_bonus campaigns pay a bonus")
+        return value
+
+    @field_validator("kpis")
+    @classmethod
+    def _bonus_needs_kpis(cls, value: list[Kpi], info: ValidationInfo) -> list[Kpi]:
+        if info.data.get("compensation_model") == "fixed_plus_bonus" and not value:
+            raise ValueError("fixed_plus_bonus needs kpis to pay the bonus against")
+        return value
+
+    @field_validator("applications_close_at", "starts_at", "ends_at")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("timestamps need a time zone (e.g. 2026-01-01T00:00:00Z)")
+        return value
+
+    @field_validator("ends_at")
+    @classmethod
+    def _ends_after_start(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
+        starts = info.data.get("starts_at")
+        if value is not None and starts is not None and value <= starts:
+            raise ValueError("ends_at must be after starts_at")
+        return value
 
 
 class CampaignUpdate(_BriefFields):
@@ -159,35 +195,15 @@ class CampaignUpdate(_BriefFields):
     target_audience: TargetAudience | None = None
     creator_criteria: CreatorCriteria | None = None
     currency: str | None = Field(default=None, min_length=3, max_length=3)
-    budget_amount: int | None = Field(default=None, ge=0, le=MAX_AMOUNT)
+    budget_amount: StrictInt | None = Field(default=None, ge=0, le=MAX_AMOUNT)
     compensation_model: CompensationModel | None = None
     compensation: Compensation | None = None
     kpis: list[Kpi] | None = Field(default=None, max_length=10)
     timeline: Timeline | None = None
     usage_rights: UsageRights | None = None
-    applications_close_at: datetime | None = None
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
-
-
-def _check_brief(
-    model: str,
-    compensation: Compensation,
-    kpis: list[Kpi],
-    starts_at: datetime | None,
-    ends_at: datetime | None,
-) -> None:
-    if model == "fixed_plus_bonus" and (compensation.bonus_cap_amount <= 0 or not kpis):
-        raise ValueError("fixed_plus_bonus needs compensation.bonus_cap_amount > 0 and kpis")
-    if model == "commission" and compensation.commission_rate_bp is None:
-        raise ValueError("commission needs compensation.commission_rate_bp")
-    if model != "fixed_plus_bonus" and compensation.bonus_cap_amount:
-        raise ValueError("only fixed_plus_bonus campaigns pay a bonus")
-    if starts_at and ends_at and ends_at <= starts_at:
-        raise ValueError("ends_at must be after starts_at")
-    for stamp in (starts_at, ends_at):
-        if stamp is not None and stamp.tzinfo is None:
-            raise ValueError("timestamps need a time zone (e.g. 2026-01-01T00:00:00Z)")
+    applications_close_at: UtcDatetime | None = None
+    starts_at: UtcDatetime | None = None
+    ends_at: UtcDatetime | None = None
 
 
 class Campaign(BaseModel):
@@ -212,7 +228,9 @@ class Campaign(BaseModel):
     creator_criteria: CreatorCriteria
     currency: str
     budget_amount: int
-    committed_amount: int = Field(default=0, description="Escrow held by this campaign's orders")
+    committed_amount: StrictInt = Field(
+        default=0, description="Escrow held by this campaign's orders"
+    )
     compensation_model: str
     compensation: Compensation
     kpis: list[Kpi]
@@ -267,7 +285,7 @@ class Deliverable(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     format: ContentFormat
-    quantity: int = Field(default=1, ge=1, le=20)
+    quantity: StrictInt = Field(default=1, ge=1, le=20)
     platform: str = Field(default="xiaohongshu", min_length=1, max_length=32)
 
 
@@ -275,7 +293,7 @@ class ApplicationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     proposal: str = Field(min_length=1, max_length=5000)
-    quote_amount: int = Field(ge=1, le=MAX_AMOUNT, description="Minor units")
+    quote_amount: StrictInt = Field(ge=1, le=MAX_AMOUNT, description="Minor units")
     currency: str = Field(min_length=3, max_length=3)
     deliverables: list[Deliverable] = Field(default_factory=list, max_length=10)
 
@@ -309,9 +327,9 @@ class InvitationCreate(BaseModel):
 
     creator_id: str = Field(min_length=1, max_length=40)
     message: str = Field(default="", max_length=5000)
-    offer_amount: int = Field(ge=1, le=MAX_AMOUNT, description="Minor units")
+    offer_amount: StrictInt = Field(ge=1, le=MAX_AMOUNT, description="Minor units")
     deliverables: list[Deliverable] = Field(default_factory=list, max_length=10)
-    expires_in_days: int | None = Field(default=None, ge=1, le=60)
+    expires_in_days: StrictInt | None = Field(default=None, ge=1, le=60)
 
 
 class Invitation(BaseModel):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -134,8 +135,20 @@ def update_campaign(
     merged = {**_brief_dict(campaign), **changes}
     try:
         schemas.CampaignCreate.model_validate(merged)
-    except ValueError as exc:
-        raise InvalidInput(f"the changed brief is inconsistent: {exc}") from None
+    except ValidationError as exc:
+        errors = [
+            {
+                "field": ".".join(str(p) for p in err["loc"]),
+                "message": err["msg"],
+                "type": err["type"],
+            }
+            for err in exc.errors()
+        ]
+        raise InvalidInput(
+            "the changed brief is inconsistent: "
+            + "; ".join(f"{e['field']}: {e['message']}" for e in errors),
+            errors=errors,
+        ) from None
     for field, value in changes.items():
         setattr(campaign, field, value)
     campaign.updated_at = clock_now()
@@ -234,9 +247,11 @@ def marketplace_campaign(
                 session, principal.creator_id, status=None, after_id=None, limit=1000
             )
             involved = any(i.campaign_id == campaign.id for i in invitations)
-    if not (
-        visible or involved or principal.is_staff or campaign.organization_id in principal.roles
-    ):
+    if campaign.organization_id in principal.roles:
+        principal.require_org(
+            campaign.organization_id, Access.read, "campaigns:read", what="campaign"
+        )
+    elif not (visible or involved or principal.is_staff):
         raise NotFound("campaign not found")
     return campaign, repo.organization_name(session, campaign.organization_id), involved
 
@@ -272,11 +287,10 @@ def apply(
 ) -> Application:
     creator_id = principal.require_creator()
     campaign = repo.get(session, campaign_id)
-    if campaign is None or (campaign.visibility != "public" and campaign.status != "open"):
+    # Drafts and invite-only briefs are invisible to creators: the same 404 as a wrong id.
+    if campaign is None or campaign.visibility != "public" or campaign.status == "draft":
         raise NotFound("campaign not found")
     at = clock_now()
-    if campaign.visibility != "public":
-        raise Forbidden("this campaign is invite-only", code="invite_only")
     if campaign.status != "open":
         raise CampaignNotInState(f"the campaign is {campaign.status}, not open for applications")
     if campaign.applications_close_at is not None and campaign.applications_close_at <= at:
@@ -349,11 +363,12 @@ def _application_for(
         raise NotFound("application not found")
     campaign = repo.get(session, application.campaign_id)
     assert campaign is not None
-    if principal.creator_id == application.creator_id:
+    if principal.creator_id == application.creator_id or principal.is_staff:
         return application, campaign
-    if campaign.organization_id in principal.roles or principal.is_staff:
-        return application, campaign
-    raise NotFound("application not found")
+    principal.require_org(
+        campaign.organization_id, Access.read, "campaigns:read", what="application"
+    )
+    return application, campaign
 
 
 def get_application(session: Session, principal: Principal, application_id: str) -> Application:
@@ -436,6 +451,21 @@ def _start_order(
     order = orders.create_order(session, terms, actor=actor, actor_id=actor_id)
     repo.supersede_siblings(session, campaign.id, terms.creator_id, terms.source_id, clock_now())
     return order
+
+
+def authorize_application_decision(
+    session: Session, principal: Principal, application_id: str
+) -> None:
+    _, campaign = _application_for(session, principal, application_id)
+    principal.require_org(
+        campaign.organization_id, Access.write, "campaigns:write", what="application"
+    )
+
+
+def authorize_invitation_answer(session: Session, principal: Principal, invitation_id: str) -> None:
+    invitation, _ = _invitation_for(session, principal, invitation_id)
+    if principal.creator_id != invitation.creator_id:
+        raise Forbidden("only the invited creator can answer an invitation")
 
 
 def accept_application(
@@ -561,11 +591,12 @@ def _invitation_for(
         raise NotFound("invitation not found")
     campaign = repo.get(session, invitation.campaign_id)
     assert campaign is not None
-    if principal.creator_id == invitation.creator_id:
+    if principal.creator_id == invitation.creator_id or principal.is_staff:
         return invitation, campaign
-    if campaign.organization_id in principal.roles or principal.is_staff:
-        return invitation, campaign
-    raise NotFound("invitation not found")
+    principal.require_org(
+        campaign.organization_id, Access.read, "campaigns:read", what="invitation"
+    )
+    return invitation, campaign
 
 
 def get_invitation(session: Session, principal: Principal, invitation_id: str) -> Invitation:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictInt
 
 from pappus.creators.taxonomy import FORMATS, Category, ContentFormat
 
@@ -17,7 +17,7 @@ class RateCardEntry(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     format: ContentFormat
-    amount: int = Field(ge=0, le=10**12, description="Minor units")
+    amount: StrictInt = Field(ge=0, le=10**12, description="Minor units")
     currency: str = Field(default="CNY", pattern=r"^[A-Z]{3}$")
 
 
@@ -32,7 +32,7 @@ class CreatorUpdate(BaseModel):
     formats: list[ContentFormat] | None = Field(default=None, max_length=len(FORMATS))
     primary_platform: str | None = Field(default=None, max_length=32)
     handle: str | None = Field(default=None, max_length=120)
-    followers: int | None = Field(
+    followers: StrictInt | None = Field(
         default=None, ge=0, le=10**10, description="Until a linked account provides it"
     )
     rate_card: list[RateCardEntry] | None = Field(default=None, max_length=20)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+from pydantic import AfterValidator, AwareDatetime
 
 
 class Clock:
@@ -33,3 +36,14 @@ clock = Clock()
 
 def now() -> datetime:
     return clock.now()
+
+
+def _as_utc(value: datetime) -> datetime:
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("timestamp is outside the representable range") from None
+
+
+# Input timestamps: a time zone is required, and the value is stored in UTC.
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(_as_utc)]

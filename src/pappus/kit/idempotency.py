@@ -82,8 +82,15 @@ def run_idempotent(
     payload: Any,
     operation: Callable[[], Any],
     status_code: int = 200,
+    authorize: Callable[[], None] | None = None,
 ) -> JSONResponse:
-    """Run `operation` at most once per (scope, key) and answer replays with its response."""
+    """Run `operation` at most once per (scope, key) and answer replays with its response.
+
+    `authorize` runs first, on replays too, so a caller who lost access since the first
+    request cannot read its stored response.
+    """
+    if authorize is not None:
+        authorize()
     if key is None:
         return JSONResponse(jsonable_encoder(operation()), status_code=status_code)
     if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():

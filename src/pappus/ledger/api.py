@@ -12,10 +12,11 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
 from pappus.accounts.deps import CurrentPrincipal
+from pappus.accounts.principal import Principal
 from pappus.db import DbSession
 from pappus.kit.idempotency import run_idempotent
 from pappus.kit.pagination import Page, PageParams, next_cursor, page_params
-from pappus.ledger import schemas, service
+from pappus.ledger import payouts, schemas, service
 from pappus.ledger.payments import SIGNATURE_HEADER
 
 router = APIRouter(tags=["wallet"])
@@ -38,6 +39,14 @@ CSV_COLUMNS = [
     "order_id",
     "memo",
 ]
+
+
+def _authorize_deposit(principal: Principal, organization_id: str | None) -> None:
+    service.authorize_deposit(principal, organization_id)
+
+
+def _authorize_creator(principal: Principal) -> None:
+    principal.require_creator()
 
 
 @router.post("/wallet/deposits", status_code=201, response_model=schemas.Deposit)
@@ -66,6 +75,7 @@ def create_deposit(
         payload=body.model_dump(),
         operation=operation,
         status_code=201,
+        authorize=lambda: _authorize_deposit(principal, body.organization_id),
     )
 
 
@@ -175,3 +185,68 @@ def earnings(
         lines=[schemas.StatementLine(**asdict(line)) for line in shown],
         next_cursor=next_cursor([line.id for line in lines], page.limit),
     )
+
+
+@router.post("/payout-methods", status_code=201, response_model=schemas.PayoutMethod)
+def add_payout_method(
+    body: schemas.PayoutMethodCreate, session: DbSession, principal: CurrentPrincipal
+) -> schemas.PayoutMethod:
+    """Add where you are paid (creators). The account number is encrypted at rest and
+    verified by the provider (sandbox: numbers ending 0000 fail)."""
+    method = payouts.add_payout_method(
+        session, principal, body.kind, body.holder_name, body.account_number
+    )
+    return schemas.PayoutMethod.model_validate(method)
+
+
+@router.get("/payout-methods", response_model=Page[schemas.PayoutMethod])
+def list_payout_methods(
+    session: DbSession, principal: CurrentPrincipal
+) -> Page[schemas.PayoutMethod]:
+    methods = payouts.payout_methods(session, principal)
+    return Page(items=[schemas.PayoutMethod.model_validate(m) for m in methods])
+
+
+@router.post("/payouts", status_code=201, response_model=schemas.Payout)
+def request_payout(
+    body: schemas.PayoutCreate,
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Pay out from your available balance (creators). The amount is held at once and sent
+    by the payout provider; a failed payout returns the money. Honours Idempotency-Key."""
+
+    def operation() -> schemas.Payout:
+        payout = payouts.request_payout(
+            session, principal, body.amount, body.currency, body.payout_method_id
+        )
+        return schemas.Payout.model_validate(payout)
+
+    return run_idempotent(
+        request,
+        session,
+        scope=principal.idempotency_scope,
+        key=idempotency_key,
+        payload=body.model_dump(),
+        operation=operation,
+        status_code=201,
+        authorize=lambda: _authorize_creator(principal),
+    )
+
+
+@router.get("/payouts", response_model=Page[schemas.Payout])
+def list_payouts(
+    session: DbSession, principal: CurrentPrincipal, page: Paging
+) -> Page[schemas.Payout]:
+    found = payouts.list_payouts(session, principal, page.after_id, page.limit)
+    return Page(
+        items=[schemas.Payout.model_validate(p) for p in found[: page.limit]],
+        next_cursor=next_cursor([p.id for p in found], page.limit),
+    )
+
+
+@router.get("/payouts/{payout_id}", response_model=schemas.Payout)
+def get_payout(payout_id: str, session: DbSession, principal: CurrentPrincipal) -> schemas.Payout:
+    return schemas.Payout.model_validate(payouts.get_payout(session, principal, payout_id))

@@ -12,7 +12,7 @@ from pappus.ledger.book_models import LedgerAccount, LedgerTransfer
 
 TERMINAL_ORDER_STATES = ("completed", "cancelled")
 # Transaction kinds allowed to debit a creator's account.
-CREATOR_DEBIT_KINDS = {"mature", "payout", "payout_return", "reversal"}
+CREATOR_DEBIT_KINDS = {"mature", "payout_hold", "payout", "payout_return", "reversal"}
 
 
 @dataclass(frozen=True)

@@ -38,3 +38,35 @@ class PlatformSecret(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class PayoutMethod(Base):
+    """Where a creator is paid. The account number is encrypted at rest; only a mask is shown."""
+
+    __tablename__ = "payout_methods"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("pm"))
+    creator_id: Mapped[str] = mapped_column(ForeignKey("creator_profiles.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # bank_account | alipay
+    holder_name: Mapped[str] = mapped_column(String(120))
+    account_encrypted: Mapped[str] = mapped_column(String(400))
+    account_last4: Mapped[str] = mapped_column(String(4))
+    status: Mapped[str] = mapped_column(String(16))  # verified | failed
+    failure_reason: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class Payout(Base):
+    __tablename__ = "payouts"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("po"))
+    creator_id: Mapped[str] = mapped_column(ForeignKey("creator_profiles.id"), index=True)
+    payout_method_id: Mapped[str] = mapped_column(ForeignKey("payout_methods.id"))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(16), default="processing")  # processing|paid|failed
+    hold_transfer_id: Mapped[str | None] = mapped_column(String(40))
+    provider_ref: Mapped[str | None] = mapped_column(String(100), unique=True)
+    failure_reason: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    settled_at: Mapped[datetime | None]

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
 
 from pappus.kit.money import CURRENCIES
 
@@ -15,7 +15,7 @@ MAX_DEPOSIT = 10**11
 class DepositCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    amount: int = Field(ge=100, le=MAX_DEPOSIT, description="Minor units")
+    amount: StrictInt = Field(ge=100, le=MAX_DEPOSIT, description="Minor units")
     currency: str = Field(default="CNY", min_length=3, max_length=3)
     organization_id: str | None = Field(default=None, max_length=40)
 
@@ -44,9 +44,9 @@ class Deposit(BaseModel):
 
 class Balance(BaseModel):
     currency: str
-    available: int = Field(description="Can be spent on new orders")
-    held_in_escrow: int = Field(description="Held for live orders")
-    posted: int = Field(description="available + held_in_escrow")
+    available: StrictInt = Field(description="Can be spent on new orders")
+    held_in_escrow: StrictInt = Field(description="Held for live orders")
+    posted: StrictInt = Field(description="available + held_in_escrow")
 
 
 class Wallet(BaseModel):
@@ -80,3 +80,45 @@ class Earnings(BaseModel):
     balances: list[EarningsBalance]
     lines: list[StatementLine]
     next_cursor: str | None = None
+
+
+class PayoutMethodCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["bank_account", "alipay"]
+    holder_name: str = Field(min_length=1, max_length=120)
+    account_number: str = Field(min_length=6, max_length=64)
+
+
+class PayoutMethod(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    kind: str
+    holder_name: str
+    account_last4: str
+    status: str
+    failure_reason: str | None
+    created_at: datetime
+
+
+class PayoutCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    amount: StrictInt = Field(ge=1, le=MAX_DEPOSIT, description="Minor units")
+    currency: str = Field(default="CNY", pattern=r"^[A-Z]{3}$")
+    payout_method_id: str = Field(min_length=1, max_length=40)
+
+
+class Payout(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    payout_method_id: str
+    amount: int
+    currency: str
+    status: str
+    provider_ref: str | None
+    failure_reason: str | None
+    created_at: datetime
+    settled_at: datetime | None

@@ -160,6 +160,15 @@ def escrow_movements(session: Session, order_id: str) -> list[dict[str, Any]]:
 # -- deposits -------------------------------------------------------------------------------
 
 
+def authorize_deposit(principal: Principal, organization_id: str | None) -> str:
+    """Funding moves the organization's money: owners and admins, not API keys."""
+    org = organization_id or principal.default_organization(need=Access.manage)
+    if principal.api_key_id is not None:
+        raise Forbidden("API keys cannot fund wallets", code="user_only")
+    principal.require_org(org, Access.manage, what="organization")
+    return org
+
+
 def create_deposit(
     session: Session,
     principal: Principal,
@@ -167,11 +176,7 @@ def create_deposit(
     amount: int,
     currency: str,
 ) -> Deposit:
-    org = organization_id or principal.default_organization(need=Access.manage)
-    # Funding moves the organization's money: owners and admins, not API keys.
-    if principal.api_key_id is not None:
-        raise Forbidden("API keys cannot fund wallets", code="user_only")
-    principal.require_org(org, Access.manage, what="organization")
+    org = authorize_deposit(principal, organization_id)
     provider = PROVIDERS[SANDBOX]
     deposit = Deposit(
         organization_id=org,

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 
+from huey import crontab
+
 from pappus.errors import PappusError
 from pappus.jobs import database, huey
+from pappus.ledger import payouts, service
 from pappus.ledger import repository as repo
-from pappus.ledger import service
 from pappus.ledger.payments import SANDBOX, SIGNATURE_HEADER, sandbox_event, sign
 
 logger = logging.getLogger(__name__)
@@ -36,3 +38,20 @@ def deliver_sandbox_webhook(deposit_id: str) -> str | None:
 @huey.task(retries=5, retry_delay=2)  # type: ignore[untyped-decorator]
 def confirm_sandbox_deposit(deposit_id: str) -> str | None:
     return deliver_sandbox_webhook(deposit_id)
+
+
+@huey.task(retries=5, retry_delay=5)  # type: ignore[untyped-decorator]
+def process_payout_job(payout_id: str) -> str:
+    return payouts.process_payout(database(), payout_id)
+
+
+@huey.periodic_task(crontab(minute="*/10"), retries=0)  # type: ignore[untyped-decorator]
+def mature_and_retry_payouts() -> int:
+    """Mature earnings past the holding period, and finish payouts a crash left processing."""
+    db = database()
+    with db.unit_of_work() as session:
+        matured = payouts.mature_earnings(session)
+        stuck = payouts.processing_payout_ids(session)
+    for payout_id in stuck:
+        payouts.process_payout(db, payout_id)
+    return matured

@@ -181,6 +181,7 @@ def cancel(
         key=idempotency_key,
         payload=body.model_dump(),
         operation=operation,
+        authorize=lambda: service.authorize_action(session, principal, order_id, "cancel"),
     )
 
 
@@ -242,6 +243,7 @@ def resolve_dispute(
         key=idempotency_key,
         payload=body.model_dump(),
         operation=operation,
+        authorize=principal.require_staff,
     )
 
 

@@ -5,7 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AnyHttpUrl,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from pappus.kit.clock import UtcDatetime
 
 BIG = 10**13
 
@@ -113,7 +124,7 @@ class PublicationCreate(BaseModel):
 
     post_url: AnyHttpUrl
     platform: str | None = Field(default=None, min_length=1, max_length=32)
-    published_at: datetime | None = None
+    published_at: UtcDatetime | None = None
 
     @model_validator(mode="after")
     def _aware(self) -> PublicationCreate:
@@ -136,14 +147,14 @@ class Publication(BaseModel):
 class MetricSnapshotCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    taken_at: datetime
-    views: int = Field(default=0, ge=0, le=BIG)
-    likes: int = Field(default=0, ge=0, le=BIG)
-    comments: int = Field(default=0, ge=0, le=BIG)
-    saves: int = Field(default=0, ge=0, le=BIG)
-    shares: int = Field(default=0, ge=0, le=BIG)
-    clicks: int = Field(default=0, ge=0, le=BIG)
-    conversions: int = Field(default=0, ge=0, le=BIG)
+    taken_at: UtcDatetime
+    views: StrictInt = Field(default=0, ge=0, le=BIG)
+    likes: StrictInt = Field(default=0, ge=0, le=BIG)
+    comments: StrictInt = Field(default=0, ge=0, le=BIG)
+    saves: StrictInt = Field(default=0, ge=0, le=BIG)
+    shares: StrictInt = Field(default=0, ge=0, le=BIG)
+    clicks: StrictInt = Field(default=0, ge=0, le=BIG)
+    conversions: StrictInt = Field(default=0, ge=0, le=BIG)
 
     @model_validator(mode="after")
     def _aware(self) -> MetricSnapshotCreate:
@@ -202,18 +213,24 @@ class DisputeResolve(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     resolution: Literal["release", "refund", "split"]
-    creator_share_bp: int | None = Field(
-        default=None, ge=0, le=10_000, description="For split: the creator's share of the price"
+    creator_share_bp: StrictInt | None = Field(
+        default=None,
+        ge=0,
+        le=10_000,
+        validate_default=True,
+        description="For split: the creator's share of the price",
     )
     note: str = Field(min_length=1, max_length=5000)
 
-    @model_validator(mode="after")
-    def _share_for_split(self) -> DisputeResolve:
-        if self.resolution == "split" and self.creator_share_bp is None:
+    @field_validator("creator_share_bp")
+    @classmethod
+    def _share_for_split(cls, value: int | None, info: ValidationInfo) -> int | None:
+        resolution = info.data.get("resolution")
+        if resolution == "split" and value is None:
             raise ValueError("a split needs creator_share_bp")
-        if self.resolution != "split" and self.creator_share_bp is not None:
+        if resolution in {"release", "refund"} and value is not None:
             raise ValueError("creator_share_bp applies only to a split")
-        return self
+        return value
 
 
 class Dispute(BaseModel):

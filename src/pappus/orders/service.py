@@ -732,6 +732,11 @@ def get_publication(session: Session, principal: Principal, order_id: str) -> Pu
     return publication
 
 
+def authorize_action(session: Session, principal: Principal, order_id: str, action: str) -> None:
+    """Raise unless the caller may ever take `action` on this order (state aside)."""
+    _pick_actor(principal, get_order(session, principal, order_id), action)
+
+
 def cancel(session: Session, principal: Principal, order_id: str, reason: str) -> Order:
     order = get_order(session, principal, order_id)
     actor = _pick_actor(principal, order, "cancel")
@@ -775,7 +780,10 @@ def _dispute_visible(session: Session, principal: Principal, dispute_id: str) ->
     dispute = repo.get_dispute(session, dispute_id)
     if dispute is None:
         raise NotFound("dispute not found")
-    get_order(session, principal, dispute.order_id)  # NotFound unless the caller takes part
+    try:
+        get_order(session, principal, dispute.order_id)
+    except NotFound:
+        raise NotFound("dispute not found") from None  # the same answer as a wrong id
     return dispute
 
 
@@ -880,7 +888,12 @@ def record_metrics(
     if body.taken_at > at + timedelta(minutes=5):
         raise InvalidInput("taken_at is in the future", field="taken_at")
     publication = repo.publication(session, order.id)
-    if publication is not None and body.taken_at < publication.published_at:
+    if publication is None:
+        # Disputed before publication: there is no post to measure.
+        raise OrderNotInState(
+            "metrics need a published post; this order has none", state=order.state
+        )
+    if body.taken_at < publication.published_at:
         raise InvalidInput("taken_at is before the post was published", field="taken_at")
     values = body.model_dump(exclude={"taken_at"})
     existing = repo.snapshot_at(session, order.id, body.taken_at)
