@@ -41,9 +41,7 @@ def settlements(draw: st.DrawFn) -> tuple[Terms, int, int]:
     """Terms, a creator share of the price and an earned bonus within the cap."""
     fees = draw(terms())
     share = draw(st.one_of(rates, st.sampled_from([0, 3000, 5000, BASIS_POINTS])))
-    bonus = draw(
-        st.one_of(st.integers(0, fees.bonus_cap_amount), st.just(fees.bonus_cap_amount))
-    )
+    bonus = draw(st.one_of(st.integers(0, fees.bonus_cap_amount), st.just(fees.bonus_cap_amount)))
     return fees, share, bonus
 
 

@@ -126,7 +126,7 @@ def test_every_row_is_well_formed() -> None:
 
 def test_terminal_states_have_no_outgoing_rows() -> None:
     assert {s for t in TRANSITIONS for s in t.sources} & TERMINAL == set()
-    assert ACTIVE | TERMINAL == set(State) and not ACTIVE & TERMINAL
+    assert set(State) == ACTIVE | TERMINAL and not ACTIVE & TERMINAL
 
 
 def test_rows_ending_the_order_settle_it_and_no_other_row_does() -> None:
@@ -350,7 +350,9 @@ def test_every_active_order_has_someone_who_can_move_it(facts: OrderFacts) -> No
 
 # -- a model-based walk ---------------------------------------------------------------------
 
-durations = st.fixed_dictionaries({name: st.integers(1, 10) for name in DEADLINE_DURATIONS.values()})
+durations = st.fixed_dictionaries(
+    {name: st.integers(1, 10) for name in DEADLINE_DURATIONS.values()}
+)
 steps = st.one_of(
     st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=12)),
     st.sampled_from([timedelta(days=d) for d in range(1, 11)]),
@@ -413,7 +415,9 @@ class OrderModel(RuleBasedStateMachine):
             assert self.state == state and len(self.events) == count
 
     @precondition(lambda self: not self.ended)
-    @rule(action=st.sampled_from(ACTIONS), resolution=st.sampled_from(["release", "split", "refund"]))
+    @rule(
+        action=st.sampled_from(ACTIONS), resolution=st.sampled_from(["release", "split", "refund"])
+    )
     def someone_allowed_acts(self, action: str, resolution: str) -> None:
         # whatever allowed_actions offers to a role, that role can then do
         allowed = {t.action: t for t in allowed_actions(set(Actor), self.facts())}
