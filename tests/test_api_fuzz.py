@@ -2,7 +2,8 @@
 
 Needs `schemathesis>=4` (a test dependency). Each operation gets a bounded number of generated
 requests (positive and negative data, signed in as a brand owner), and schemathesis' own
-`not_a_server_error` check decides. Set PAPPUS_FUZZ_EXAMPLES to fuzz harder locally.
+`not_a_server_error` check decides. Generation is derandomized so the suite is repeatable; to
+explore, set PAPPUS_FUZZ_EXAMPLES (per operation and mode, default 15) and PAPPUS_FUZZ_RANDOM=1.
 
 On PostgreSQL, NUL characters are stripped from generated requests before they are sent: any
 string holding U+0000 that reaches a query is a known 500 there (pinned by
@@ -25,9 +26,10 @@ from fastapi import FastAPI  # noqa: E402
 from hypothesis import HealthCheck, settings  # noqa: E402
 from schemathesis.checks import not_a_server_error  # noqa: E402
 
-from tests.fixtures.builders import World, Who  # noqa: E402
+from tests.fixtures.builders import Who, World  # noqa: E402
 
 MAX_EXAMPLES = int(os.environ.get("PAPPUS_FUZZ_EXAMPLES", "15"))
+DERANDOMIZE = os.environ.get("PAPPUS_FUZZ_RANDOM", "") not in {"1", "true", "yes"}
 
 
 @pytest.fixture
@@ -77,7 +79,7 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 @settings(
     max_examples=MAX_EXAMPLES,
     deadline=None,
-    derandomize=True,
+    derandomize=DERANDOMIZE,
     database=None,
     suppress_health_check=list(HealthCheck),
 )

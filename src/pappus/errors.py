@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 logger = logging.getLogger("pappus")
@@ -173,6 +173,19 @@ def install_error_handlers(app: FastAPI) -> None:
             "conflict",
             "Conflict",
             "The request conflicts with the current state of the resource; retry or reload.",
+            request.url.path,
+        )
+
+    @app.exception_handler(DataError)
+    async def _data_error(request: Request, exc: DataError) -> JSONResponse:
+        # Values the database cannot hold (NUL characters on PostgreSQL, out-of-range numbers).
+        logger.info("data error on %s: %s", request.url.path, exc.orig)
+        return problem(
+            422,
+            "unstorable_value",
+            "Value cannot be stored",
+            "A value in the request cannot be stored (e.g. a NUL character or an "
+            "out-of-range number).",
             request.url.path,
         )
 

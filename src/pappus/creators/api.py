@@ -41,8 +41,8 @@ def discover(
     tier: Tier | None = None,
     category: Category | None = None,
     region: Annotated[str | None, Query(max_length=64)] = None,
-    min_followers: Annotated[int | None, Query(ge=0)] = None,
-    max_followers: Annotated[int | None, Query(ge=0)] = None,
+    min_followers: Annotated[int | None, Query(ge=0, le=10**10)] = None,
+    max_followers: Annotated[int | None, Query(ge=0, le=10**10)] = None,
     available: bool | None = None,
 ) -> Page[CreatorPublic]:
     """Listed creators (1,000 followers or more), newest first, with basic filters."""

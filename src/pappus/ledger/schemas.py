@@ -106,8 +106,16 @@ class PayoutCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     amount: StrictInt = Field(ge=1, le=MAX_DEPOSIT, description="Minor units")
-    currency: str = Field(default="CNY", pattern=r"^[A-Z]{3}$")
+    currency: str = Field(default="CNY", min_length=3, max_length=3)
     payout_method_id: str = Field(min_length=1, max_length=40)
+
+
+    @field_validator("currency")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        if value not in CURRENCIES:
+            raise ValueError(f"unsupported currency; use one of {sorted(CURRENCIES)}")
+        return value
 
 
 class Payout(BaseModel):
