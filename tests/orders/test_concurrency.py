@@ -109,3 +109,24 @@ def test_completion_settles_exactly_once_under_concurrent_sweeps(world: World) -
         ),
     )
     assert settled == 1
+
+
+def test_concurrent_accepts_never_overrun_the_campaign_budget(world: World) -> None:
+    brand = world.brand()
+    for _ in range(3):
+        campaign = world.campaign(brand, budget_amount=600_000)  # room for one 550,000 order
+        apps = [world.application(world.creator(), campaign) for _ in range(2)]
+        results = race(
+            *[
+                (
+                    lambda a=a: world.client.post(
+                        f"/api/v1/applications/{a['id']}/accept", headers=brand.headers
+                    )
+                )
+                for a in apps
+            ]
+        )
+        codes = sorted(r.status_code for r in results)
+        assert codes[0] == 201 and codes[1] in (409, 503), [r.text for r in results]
+        page = ok(world.client.get(f"/api/v1/campaigns/{campaign['id']}", headers=brand.headers))
+        assert page["committed_amount"] == 550_000

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Response
+from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 
 from pappus.accounts import schemas, service
@@ -38,6 +38,7 @@ def register(body: schemas.RegisterRequest, session: DbSession) -> schemas.Regis
 
 @router.post("/auth/token", response_model=schemas.TokenResponse)
 def token(
+    request: Request,
     session: DbSession,
     grant_type: Annotated[str | None, Form(pattern="^(password|refresh_token)$")] = None,
     username: Annotated[str | None, Form(max_length=320)] = None,
@@ -55,7 +56,12 @@ def token(
         if not username or not password:
             raise InvalidInput("username and password are required", field="username")
         form = OAuth2PasswordRequestForm(username=username, password=password, scope=scope)
-        access, refresh, expires = service.login(session, form.username, form.password)
+        reader = request.app.state.db.session(write=False)
+        try:
+            user_id = service.check_credentials(reader, form.username, form.password)
+        finally:
+            reader.close()
+        access, refresh, expires = service.login(session, user_id)
     return schemas.TokenResponse(access_token=access, refresh_token=refresh, expires_in=expires)
 
 

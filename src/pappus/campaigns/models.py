@@ -15,7 +15,10 @@ from pappus.kit.ids import new_id
 
 class Campaign(Base):
     __tablename__ = "campaigns"
-    __table_args__ = (Index("ix_campaigns_status_visibility_id", "status", "visibility", "id"),)
+    __table_args__ = (
+        Index("ix_campaigns_status_visibility_id", "status", "visibility", "id"),
+        Index("ix_campaigns_organization_id_id", "organization_id", "id"),
+    )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("cmp"))
     organization_id: Mapped[str] = mapped_column(

@@ -21,6 +21,15 @@ def get(session: Session, campaign_id: str) -> Campaign | None:
     return session.get(Campaign, campaign_id)
 
 
+def lock(session: Session, campaign_id: str) -> Campaign | None:
+    """The campaign, row-locked on PostgreSQL (SQLite writers already hold the database lock),
+    so concurrent accepts check its budget one at a time."""
+    query = select(Campaign).where(Campaign.id == campaign_id)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(key_share=True)
+    return session.scalars(query.execution_options(populate_existing=True)).first()
+
+
 def list_for_organizations(
     session: Session,
     organization_ids: Sequence[str],

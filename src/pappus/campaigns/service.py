@@ -445,9 +445,11 @@ def _start_order(
     actor: Actor,
     actor_id: str | None,
 ) -> Order:
-    if campaign.status not in ACCEPTING:
-        raise CampaignNotInState(f"the campaign is {campaign.status}")
-    _check_budget(session, campaign, terms)
+    locked = repo.lock(session, campaign.id)
+    assert locked is not None
+    if locked.status not in ACCEPTING:
+        raise CampaignNotInState(f"the campaign is {locked.status}")
+    _check_budget(session, locked, terms)
     order = orders.create_order(session, terms, actor=actor, actor_id=actor_id)
     repo.supersede_siblings(session, campaign.id, terms.creator_id, terms.source_id, clock_now())
     return order

@@ -109,7 +109,6 @@ class PayoutCreate(BaseModel):
     currency: str = Field(default="CNY", min_length=3, max_length=3)
     payout_method_id: str = Field(min_length=1, max_length=40)
 
-
     @field_validator("currency")
     @classmethod
     def _known(cls, value: str) -> str:

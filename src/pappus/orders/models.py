@@ -20,6 +20,9 @@ class Order(Base):
         UniqueConstraint("campaign_id", "creator_id"),
         UniqueConstraint("source_id"),
         Index("ix_orders_state_review_due_at", "state", "review_due_at"),
+        # Keyset pagination of an organization's or a creator's orders, newest first.
+        Index("ix_orders_organization_id_id", "organization_id", "id"),
+        Index("ix_orders_creator_id_id", "creator_id", "id"),
         Index("ix_orders_state_measurement_ends_at", "state", "measurement_ends_at"),
     )
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 05:08:06.015347
+Create Date: 2026-11-22 05:38:07.534583
 """
 
 from collections.abc import Sequence
@@ -164,6 +164,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('campaigns', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_campaigns_organization_id'), ['organization_id'], unique=False)
+        batch_op.create_index('ix_campaigns_organization_id_id', ['organization_id', 'id'], unique=False)
         batch_op.create_index('ix_campaigns_status_visibility_id', ['status', 'visibility', 'id'], unique=False)
 
     op.create_table('creator_profiles',
@@ -336,7 +337,9 @@ def upgrade() -> None:
     with op.batch_alter_table('orders', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_orders_campaign_id'), ['campaign_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_orders_creator_id'), ['creator_id'], unique=False)
+        batch_op.create_index('ix_orders_creator_id_id', ['creator_id', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_orders_organization_id'), ['organization_id'], unique=False)
+        batch_op.create_index('ix_orders_organization_id_id', ['organization_id', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_orders_state'), ['state'], unique=False)
         batch_op.create_index('ix_orders_state_measurement_ends_at', ['state', 'measurement_ends_at'], unique=False)
         batch_op.create_index('ix_orders_state_review_due_at', ['state', 'review_due_at'], unique=False)
@@ -507,7 +510,9 @@ def downgrade() -> None:
         batch_op.drop_index('ix_orders_state_review_due_at')
         batch_op.drop_index('ix_orders_state_measurement_ends_at')
         batch_op.drop_index(batch_op.f('ix_orders_state'))
+        batch_op.drop_index('ix_orders_organization_id_id')
         batch_op.drop_index(batch_op.f('ix_orders_organization_id'))
+        batch_op.drop_index('ix_orders_creator_id_id')
         batch_op.drop_index(batch_op.f('ix_orders_creator_id'))
         batch_op.drop_index(batch_op.f('ix_orders_campaign_id'))
 
@@ -544,6 +549,7 @@ def downgrade() -> None:
     op.drop_table('creator_profiles')
     with op.batch_alter_table('campaigns', schema=None) as batch_op:
         batch_op.drop_index('ix_campaigns_status_visibility_id')
+        batch_op.drop_index('ix_campaigns_organization_id_id')
         batch_op.drop_index(batch_op.f('ix_campaigns_organization_id'))
 
     op.drop_table('campaigns')
