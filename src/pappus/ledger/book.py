@@ -220,6 +220,8 @@ def _resolve(
     memo: str,
     details: dict[str, Any] | None,
 ) -> LedgerTransaction:
+    if any(leg.amount < 0 for leg in then):
+        raise ValueError("leg amounts are non-negative")
     pending = repo.get_transfer(session, pending_id)
     if pending is None or pending.kind != "pending":
         raise ValueError(f"{pending_id} is not a pending transfer")

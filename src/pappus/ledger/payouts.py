@@ -83,8 +83,8 @@ def mature_earnings(session: Session, at: datetime | None = None) -> int:
         amount = int(release.details.get("to_creator") or 0)
         creator_id = str(release.details["creator_id"])
         currency = str(release.details.get("currency") or _release_currency(session, release.id))
-        if amount <= 0:
-            continue
+        # A release that paid the creator nothing still gets its (empty) maturity record, so
+        # it is not scanned again and cannot crowd out later releases.
         pending = book.account(session, "creator_pending", creator_id, currency)
         available = book.account(session, "creator_available", creator_id, currency)
         try:
