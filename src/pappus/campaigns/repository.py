@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -90,36 +91,56 @@ def get_application(session: Session, application_id: str) -> Application | None
     return session.get(Application, application_id)
 
 
-def applications_for_campaign(
-    session: Session, campaign_id: str, *, status: str | None, after_id: str | None, limit: int
-) -> Sequence[Application]:
+def _offers(
+    session: Session,
+    model: type[Application] | type[Invitation],
+    column: str,
+    value: str,
+    *,
+    status: str | None,
+    after_id: str | None,
+    limit: int,
+) -> Sequence[Any]:
+    """Applications or invitations of one campaign or one creator, newest first."""
     query = (
-        select(Application)
-        .where(Application.campaign_id == campaign_id)
-        .order_by(Application.id.desc())
+        select(model)
+        .where(getattr(model, column) == value)
+        .order_by(model.id.desc())
         .limit(limit + 1)
     )
     if status:
-        query = query.where(Application.status == status)
+        query = query.where(model.status == status)
     if after_id:
-        query = query.where(Application.id < after_id)
+        query = query.where(model.id < after_id)
     return session.scalars(query).all()
+
+
+def applications_for_campaign(
+    session: Session, campaign_id: str, *, status: str | None, after_id: str | None, limit: int
+) -> Sequence[Application]:
+    return _offers(
+        session,
+        Application,
+        "campaign_id",
+        campaign_id,
+        status=status,
+        after_id=after_id,
+        limit=limit,
+    )
 
 
 def applications_for_creator(
     session: Session, creator_id: str, *, status: str | None, after_id: str | None, limit: int
 ) -> Sequence[Application]:
-    query = (
-        select(Application)
-        .where(Application.creator_id == creator_id)
-        .order_by(Application.id.desc())
-        .limit(limit + 1)
+    return _offers(
+        session,
+        Application,
+        "creator_id",
+        creator_id,
+        status=status,
+        after_id=after_id,
+        limit=limit,
     )
-    if status:
-        query = query.where(Application.status == status)
-    if after_id:
-        query = query.where(Application.id < after_id)
-    return session.scalars(query).all()
 
 
 def applied_campaign_ids(session: Session, creator_id: str, campaign_ids: list[str]) -> set[str]:
@@ -141,33 +162,23 @@ def get_invitation(session: Session, invitation_id: str) -> Invitation | None:
 def invitations_for_campaign(
     session: Session, campaign_id: str, *, status: str | None, after_id: str | None, limit: int
 ) -> Sequence[Invitation]:
-    query = (
-        select(Invitation)
-        .where(Invitation.campaign_id == campaign_id)
-        .order_by(Invitation.id.desc())
-        .limit(limit + 1)
+    return _offers(
+        session,
+        Invitation,
+        "campaign_id",
+        campaign_id,
+        status=status,
+        after_id=after_id,
+        limit=limit,
     )
-    if status:
-        query = query.where(Invitation.status == status)
-    if after_id:
-        query = query.where(Invitation.id < after_id)
-    return session.scalars(query).all()
 
 
 def invitations_for_creator(
     session: Session, creator_id: str, *, status: str | None, after_id: str | None, limit: int
 ) -> Sequence[Invitation]:
-    query = (
-        select(Invitation)
-        .where(Invitation.creator_id == creator_id)
-        .order_by(Invitation.id.desc())
-        .limit(limit + 1)
+    return _offers(
+        session, Invitation, "creator_id", creator_id, status=status, after_id=after_id, limit=limit
     )
-    if status:
-        query = query.where(Invitation.status == status)
-    if after_id:
-        query = query.where(Invitation.id < after_id)
-    return session.scalars(query).all()
 
 
 def expire_pending(session: Session, now: datetime) -> int:
