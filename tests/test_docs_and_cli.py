@@ -137,6 +137,15 @@ def test_demo_serves_and_every_demo_login_works(tmp_path: Path) -> None:
             proc.kill()
             pytest.fail("pappus demo did not stop on SIGTERM")
     assert "brand@demo.pappus.dev" in output
+    check = subprocess.run(
+        [sys.executable, "-m", "pappus.cli", "ledger", "check"],
+        env={**env, "PAPPUS_DATABASE_URL": f"sqlite:///{tmp_path / 'demo.db'}"},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert check.returncode == 0 and "ledger ok" in check.stdout, check.stderr
     # uvicorn shuts down gracefully, then re-raises the signal it caught
     assert proc.returncode in (0, -signal.SIGTERM), output
     assert "Application shutdown complete" in output
