@@ -219,7 +219,10 @@ def test_statement_has_running_balances_and_a_csv_export(world: World) -> None:
         )
     )
     assert [x["id"] for x in page["items"] + rest["items"]] == [x["id"] for x in lines]
-    exported = world.client.get("/api/v1/wallet/transactions?format=csv", headers=brand.headers)
+    # the export holds the whole statement, whatever the page size
+    exported = world.client.get(
+        "/api/v1/wallet/transactions?format=csv&limit=1", headers=brand.headers
+    )
     assert exported.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(exported.text)))
     assert [int(r["balance_after"]) for r in rows] == [1_300_000, 1_300_000, 1_000_000]
@@ -238,3 +241,20 @@ def test_ledger_check_names_a_tampered_balance(world: World) -> None:
     problems = check(world)
     assert problems and problems[0].rule == "balance_mismatch"  # type: ignore[union-attr]
     assert brand.organization_id in problems[0].detail  # type: ignore[union-attr]
+
+
+def test_csv_export_walks_every_page(world: World, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(ledger, "EXPORT_PAGE", 2)
+    brand = world.brand(funded=0)
+    for amount in (100_000, 200_000, 300_000, 400_000, 500_000):
+        world.fund(brand, amount)
+    exported = world.client.get("/api/v1/wallet/transactions?format=csv", headers=brand.headers)
+    rows = list(csv.DictReader(io.StringIO(exported.text)))
+    assert [int(r["amount"]) for r in rows] == [500_000, 400_000, 300_000, 200_000, 100_000]
+    assert [int(r["balance_after"]) for r in rows] == [
+        1_500_000,
+        1_000_000,
+        600_000,
+        300_000,
+        100_000,
+    ]

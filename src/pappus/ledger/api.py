@@ -152,13 +152,18 @@ def wallet_transactions(
     format: Literal["json", "csv"] = "json",
 ) -> Page[schemas.StatementLine] | Response:
     """The wallet's statement, newest first, with the posted balance after each line;
-    `format=csv` for accounting (the page's lines; follow next_cursor for more)."""
+    `format=csv` exports the whole statement for accounting."""
     org, lines = service.wallet_statement(
         session, principal, organization_id, currency, page.after_id, page.limit
     )
     shown = lines[: page.limit]
     if format == "csv":
-        return _csv(shown, f"wallet-{org}-{currency}.csv")
+        everything = service.export_all(
+            lambda after, n: service.wallet_statement(
+                session, principal, organization_id, currency, after, n
+            )[1]
+        )
+        return _csv(everything, f"wallet-{org}-{currency}.csv")
     return Page(
         items=[schemas.StatementLine(**asdict(line)) for line in shown],
         next_cursor=next_cursor([line.id for line in lines], page.limit),
@@ -178,7 +183,10 @@ def earnings(
     lines = service.creator_statement(session, principal, currency, page.after_id, page.limit)
     shown = lines[: page.limit]
     if format == "csv":
-        return _csv(shown, f"earnings-{summary['creator_id']}-{currency}.csv")
+        everything = service.export_all(
+            lambda after, n: service.creator_statement(session, principal, currency, after, n)
+        )
+        return _csv(everything, f"earnings-{summary['creator_id']}-{currency}.csv")
     return schemas.Earnings(
         creator_id=summary["creator_id"],
         balances=[schemas.EarningsBalance(**b) for b in summary["balances"]],

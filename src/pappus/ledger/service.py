@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -376,6 +377,23 @@ def statement(
             )
         )
         balance -= effect
+    return lines
+
+
+EXPORT_PAGE = 1000
+MAX_EXPORT_LINES = 200_000
+
+
+def export_all(fetch: Callable[[str | None, int], list[StatementLine]]) -> list[StatementLine]:
+    """Every line of a statement for a CSV export, newest first, page by page."""
+    lines: list[StatementLine] = []
+    after: str | None = None
+    while len(lines) < MAX_EXPORT_LINES:
+        page = fetch(after, EXPORT_PAGE)
+        lines.extend(page[:EXPORT_PAGE])
+        if len(page) <= EXPORT_PAGE:
+            break
+        after = page[EXPORT_PAGE - 1].id
     return lines
 
 
