@@ -287,7 +287,8 @@ class LedgerWalk(RuleBasedStateMachine):
 
     @initialize(
         data=st.data(),
-        amount=st.integers(100_000, 3_000_000),
+        # the sandbox declines amounts ending in 13; the start needs a deposit that succeeds
+        amount=st.integers(100_000, 3_000_000).filter(lambda a: a % 100 != 13),
         currency=st.sampled_from(CURRENCIES),
         earn=st.booleans(),
     )

@@ -82,9 +82,12 @@ def check_ledger(session: Session, finished_order_ids: set[str]) -> list[Violati
             violations.append(
                 Violation("books_unbalanced", f"{currency} balances sum to {total}, not zero")
             )
+    legs_by_transaction: dict[str, list[LedgerTransfer]] = defaultdict(list)
+    for t in transfers:
+        legs_by_transaction[t.transaction_id].append(t)
     for txn_id, txn in transactions.items():
         if txn.kind == "escrow_release":
-            _check_release(session, txn_id, txn.details, violations)
+            _check_release(txn_id, legs_by_transaction[txn_id], violations)
     return violations
 
 
@@ -105,10 +108,7 @@ def _apply(
         sums[t.credit_account_id]["credits_posted"] += t.amount
 
 
-def _check_release(
-    session: Session, txn_id: str, details: dict[str, object], violations: list[Violation]
-) -> None:
-    legs = repo.transfers_of_transaction(session, txn_id)
+def _check_release(txn_id: str, legs: list[LedgerTransfer], violations: list[Violation]) -> None:
     released = sum(t.amount for t in legs if t.kind == "post_pending")
     paid = sum(t.amount for t in legs if t.kind == "posted")
     if released != paid:
