@@ -25,6 +25,7 @@ os.environ.setdefault(
 )
 
 from fastapi.testclient import TestClient
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, text
 
 from pappus.app import create_app
@@ -45,6 +46,11 @@ POSTGRES_URL = os.environ.get(
     "PAPPUS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+# CI must be repeatable: the same examples every run (explore locally, where it varies).
+hypothesis_settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+if IN_CI:
+    hypothesis_settings.load_profile("ci")
 
 
 def _postgres_available() -> str | None:
