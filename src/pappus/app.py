@@ -16,7 +16,7 @@ from pappus.campaigns.api import router as campaigns_router
 from pappus.config import Settings, get_settings
 from pappus.creators.api import router as creators_router
 from pappus.db import Database
-from pappus.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
+from pappus.errors import install_error_handlers, problem
 from pappus.ledger.api import router as ledger_router
 from pappus.orders.api import router as orders_router
 
@@ -50,7 +50,7 @@ class BodySizeLimit:
                 except ValueError:
                     too_big = True
                 if too_big:
-                    await self._refuse(scope, send)
+                    await self._refuse(scope, receive, send)
                     return
         received = 0
 
@@ -68,30 +68,15 @@ class BodySizeLimit:
 
         await self.app(scope, counting_receive, send)
 
-    async def _refuse(self, scope: Scope, send: Send) -> None:
-        import json
-
-        body = json.dumps(
-            {
-                "type": "https://pappus.dev/problems/payload_too_large",
-                "title": "Request body too large",
-                "status": 413,
-                "detail": f"request bodies are limited to {self.max_bytes} bytes",
-                "instance": scope.get("path", ""),
-                "code": "payload_too_large",
-            }
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = problem(
+            413,
+            "payload_too_large",
+            "Request body too large",
+            f"request bodies are limited to {self.max_bytes} bytes",
+            scope.get("path", ""),
         )
-        await send({"type": "http.response.body", "body": body})
+        await response(scope, receive, send)
 
 
 def create_app(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from pappus.accounts.models import ApiKey, AuthToken, Membership, Organization, User
@@ -62,12 +62,13 @@ def get_membership(session: Session, organization_id: str, user_id: str) -> Memb
 
 
 def count_owners(session: Session, organization_id: str) -> int:
-    return len(
-        session.scalars(
-            select(Membership.id).where(
+    return int(
+        session.scalar(
+            select(func.count(Membership.id)).where(
                 Membership.organization_id == organization_id, Membership.role == "owner"
             )
-        ).all()
+        )
+        or 0
     )
 
 

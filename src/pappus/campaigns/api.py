@@ -163,8 +163,8 @@ def _market(campaign: Campaign, brand_name: str, applied: bool) -> schemas.Marke
 def marketplace_campaign(
     campaign_id: str, session: DbSession, principal: CurrentPrincipal
 ) -> schemas.MarketplaceCampaign:
-    campaign, name, involved = service.marketplace_campaign(session, principal, campaign_id)
-    return _market(campaign, name, involved)
+    campaign, name, applied = service.marketplace_campaign(session, principal, campaign_id)
+    return _market(campaign, name, applied)
 
 
 @router.post(

@@ -155,6 +155,15 @@ def applied_campaign_ids(session: Session, creator_id: str, campaign_ids: list[s
     )
 
 
+def is_invited(session: Session, creator_id: str, campaign_id: str) -> bool:
+    found = session.scalar(
+        select(Invitation.id).where(
+            Invitation.creator_id == creator_id, Invitation.campaign_id == campaign_id
+        )
+    )
+    return found is not None
+
+
 def get_invitation(session: Session, invitation_id: str) -> Invitation | None:
     return session.get(Invitation, invitation_id)
 

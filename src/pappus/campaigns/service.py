@@ -234,26 +234,23 @@ def marketplace(
 def marketplace_campaign(
     session: Session, principal: Principal, campaign_id: str
 ) -> tuple[Campaign, str, bool]:
-    """An open public campaign, or one the creator was invited to or applied to."""
+    """An open public campaign, or one the creator was invited to or applied to; the flag
+    says whether the caller has applied."""
     campaign = repo.get(session, campaign_id)
     if campaign is None:
         raise NotFound("campaign not found")
     visible = campaign.status == "open" and campaign.visibility == "public"
-    involved = False
+    applied = invited = False
     if principal.creator_id:
-        involved = bool(repo.applied_campaign_ids(session, principal.creator_id, [campaign.id]))
-        if not involved:
-            invitations = repo.invitations_for_creator(
-                session, principal.creator_id, status=None, after_id=None, limit=1000
-            )
-            involved = any(i.campaign_id == campaign.id for i in invitations)
+        applied = bool(repo.applied_campaign_ids(session, principal.creator_id, [campaign.id]))
+        invited = repo.is_invited(session, principal.creator_id, campaign.id)
     if campaign.organization_id in principal.roles:
         principal.require_org(
             campaign.organization_id, Access.read, "campaigns:read", what="campaign"
         )
-    elif not (visible or involved or principal.is_staff):
+    elif not (visible or applied or invited or principal.is_staff):
         raise NotFound("campaign not found")
-    return campaign, repo.organization_name(session, campaign.organization_id), involved
+    return campaign, repo.organization_name(session, campaign.organization_id), applied
 
 
 # -- applications ---------------------------------------------------------------------------

@@ -30,13 +30,6 @@ def id_for_user(session: Session, user_id: str) -> str | None:
     ).first()
 
 
-def get_many(session: Session, ids: Sequence[str]) -> dict[str, CreatorProfile]:
-    if not ids:
-        return {}
-    rows = session.scalars(select(CreatorProfile).where(CreatorProfile.id.in_(list(ids))))
-    return {p.id: p for p in rows}
-
-
 @dataclass(frozen=True)
 class CreatorFilter:
     query: str | None = None

@@ -35,14 +35,6 @@ def get_profile(session: Session, creator_id: str) -> CreatorProfile:
     return profile
 
 
-def profiles_by_id(session: Session, ids: list[str]) -> dict[str, CreatorProfile]:
-    return repo.get_many(session, ids)
-
-
-def user_id_of(session: Session, creator_id: str) -> str:
-    return get_profile(session, creator_id).user_id
-
-
 def update_profile(session: Session, creator_id: str, changes: CreatorUpdate) -> CreatorProfile:
     profile = get_profile(session, creator_id)
     data: dict[str, Any] = changes.model_dump(exclude_unset=True, mode="json")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
-
 BASIS_POINTS = 10_000
 
 # ISO 4217 currencies Pappus accepts, with their minor-unit exponent.
@@ -28,8 +26,3 @@ def apply_rate(amount: int, rate_bp: int) -> int:
     if amount < 0 or rate_bp < 0:
         raise ValueError("amounts and rates are non-negative")
     return (amount * rate_bp + BASIS_POINTS // 2) // BASIS_POINTS
-
-
-class Money(BaseModel):
-    amount: int = Field(ge=0, description="Integer amount in minor units (fen, cents)")
-    currency: str = Field(min_length=3, max_length=3, description="ISO 4217 code")

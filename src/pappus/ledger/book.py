@@ -134,6 +134,32 @@ def _lock(session: Session, ids: Sequence[str]) -> dict[str, LedgerAccount]:
     return accounts
 
 
+def _post_legs(
+    session: Session,
+    txn: LedgerTransaction,
+    legs: Sequence[Leg],
+    accounts: dict[str, LedgerAccount],
+    currency: str,
+) -> None:
+    """Apply posted legs to the locked accounts and record a transfer for each non-zero one
+    (the balance rule is checked by the caller, once every change is in)."""
+    for leg in legs:
+        accounts[leg.debit_account_id].debits_posted += leg.amount
+        accounts[leg.credit_account_id].credits_posted += leg.amount
+        if leg.amount:
+            session.add(
+                LedgerTransfer(
+                    transaction_id=txn.id,
+                    debit_account_id=leg.debit_account_id,
+                    credit_account_id=leg.credit_account_id,
+                    amount=leg.amount,
+                    currency=currency,
+                    kind="posted",
+                    pending_amount=0,
+                )
+            )
+
+
 def post(
     session: Session,
     kind: str,
@@ -151,25 +177,8 @@ def post(
         session, [i for leg in legs for i in (leg.debit_account_id, leg.credit_account_id)]
     )
     txn = _new_transaction(session, kind, reference, order_id, memo, details)
-    for leg in legs:
-        debit, credit = accounts[leg.debit_account_id], accounts[leg.credit_account_id]
-        debit.debits_posted += leg.amount
-        credit.credits_posted += leg.amount
+    _post_legs(session, txn, legs, accounts, next(iter(accounts.values())).currency)
     _check(accounts)
-    currency = next(iter(accounts.values())).currency
-    for leg in legs:
-        if leg.amount:
-            session.add(
-                LedgerTransfer(
-                    transaction_id=txn.id,
-                    debit_account_id=leg.debit_account_id,
-                    credit_account_id=leg.credit_account_id,
-                    amount=leg.amount,
-                    currency=currency,
-                    kind="posted",
-                    pending_amount=0,
-                )
-            )
     session.flush()
     return txn
 
@@ -238,10 +247,6 @@ def _resolve(
     credit.credits_pending -= pending.amount
     debit.debits_posted += amount
     credit.credits_posted += amount
-    for leg in then:
-        accounts[leg.debit_account_id].debits_posted += leg.amount
-        accounts[leg.credit_account_id].credits_posted += leg.amount
-    _check(accounts)
     resolution_transfer = LedgerTransfer(
         transaction_id=txn.id,
         debit_account_id=pending.debit_account_id,
@@ -257,19 +262,8 @@ def _resolve(
             repo.add(session, resolution_transfer)
     except IntegrityError:
         raise HoldAlreadyResolved(f"hold {pending_id} was already resolved") from None
-    for leg in then:
-        if leg.amount:
-            session.add(
-                LedgerTransfer(
-                    transaction_id=txn.id,
-                    debit_account_id=leg.debit_account_id,
-                    credit_account_id=leg.credit_account_id,
-                    amount=leg.amount,
-                    currency=pending.currency,
-                    kind="posted",
-                    pending_amount=0,
-                )
-            )
+    _post_legs(session, txn, then, accounts, pending.currency)
+    _check(accounts)
     session.flush()
     return txn
 
@@ -313,15 +307,19 @@ def transaction_by_reference(session: Session, reference: str) -> LedgerTransact
     return repo.transaction_by_reference(session, reference)
 
 
-def pending_transfer_of(session: Session, reference: str) -> LedgerTransfer | None:
+def pending_hold(
+    session: Session, reference: str
+) -> tuple[LedgerTransaction, LedgerTransfer] | None:
+    """The transaction placed under `reference` and its pending transfer."""
     txn = repo.transaction_by_reference(session, reference)
     if txn is None:
         return None
     for transfer in repo.transfers_of_transaction(session, txn.id):
         if transfer.kind == "pending":
-            return transfer
+            return txn, transfer
     return None
 
 
-def is_resolved(session: Session, pending_id: str) -> bool:
-    return repo.resolution_of(session, pending_id) is not None
+def pending_transfer_of(session: Session, reference: str) -> LedgerTransfer | None:
+    found = pending_hold(session, reference)
+    return found[1] if found else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from pappus.ledger.book_models import LedgerAccount, LedgerTransaction, LedgerTransfer
@@ -118,15 +118,3 @@ def all_transfers(session: Session) -> Sequence[LedgerTransfer]:
 
 def all_transactions(session: Session) -> Sequence[LedgerTransaction]:
     return session.scalars(select(LedgerTransaction).order_by(LedgerTransaction.id)).all()
-
-
-def sum_posted_transfers(session: Session, account_id: str, side: str) -> int:
-    column = (
-        LedgerTransfer.debit_account_id if side == "debit" else LedgerTransfer.credit_account_id
-    )
-    total = session.scalar(
-        select(func.coalesce(func.sum(LedgerTransfer.amount), 0)).where(
-            column == account_id, LedgerTransfer.kind.in_(["posted", "post_pending"])
-        )
-    )
-    return int(total or 0)

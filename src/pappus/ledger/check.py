@@ -8,9 +8,8 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from pappus.ledger import book_repository as repo
-from pappus.ledger.book_models import LedgerAccount, LedgerTransfer
+from pappus.ledger.book_models import LedgerTransfer
 
-TERMINAL_ORDER_STATES = ("completed", "cancelled")
 # Transaction kinds allowed to debit a creator's account.
 CREATOR_DEBIT_KINDS = {"mature", "payout_hold", "payout", "payout_return", "reversal"}
 
@@ -117,7 +116,3 @@ def _check_release(txn_id: str, legs: list[LedgerTransfer], violations: list[Vio
                 "release_unbalanced", f"transaction {txn_id} released {released}, paid {paid}"
             )
         )
-
-
-def account_label(acc: LedgerAccount) -> str:
-    return f"{acc.purpose}:{acc.owner_id}:{acc.currency}"

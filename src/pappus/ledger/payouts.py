@@ -82,7 +82,7 @@ def mature_earnings(session: Session, at: datetime | None = None) -> int:
     for release in repo.unmatured_releases(session, cutoff):
         amount = int(release.details.get("to_creator") or 0)
         creator_id = str(release.details["creator_id"])
-        currency = str(release.details.get("currency") or _release_currency(session, release.id))
+        currency = str(release.details["currency"])
         # A release that paid the creator nothing still gets its (empty) maturity record, so
         # it is not scanned again and cannot crowd out later releases.
         pending = book.account(session, "creator_pending", creator_id, currency)
@@ -102,10 +102,6 @@ def mature_earnings(session: Session, at: datetime | None = None) -> int:
             continue
         matured += 1
     return matured
-
-
-def _release_currency(session: Session, transaction_id: str) -> str:
-    return repo.currency_of_transaction(session, transaction_id)
 
 
 def request_payout(

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import literal, select
 from sqlalchemy.orm import Session, aliased
 
-from pappus.ledger.book_models import LedgerTransaction, LedgerTransfer
+from pappus.ledger.book_models import LedgerTransaction
 from pappus.ledger.payment_models import Payout, PayoutMethod
 
 
@@ -71,13 +71,3 @@ def unmatured_releases(session: Session, cutoff: datetime) -> Sequence[LedgerTra
         .order_by(LedgerTransaction.id)
         .limit(1000)
     ).all()
-
-
-def currency_of_transaction(session: Session, transaction_id: str) -> str:
-    return str(
-        session.scalar(
-            select(LedgerTransfer.currency)
-            .where(LedgerTransfer.transaction_id == transaction_id)
-            .limit(1)
-        )
-    )

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from pappus.ledger.book_models import LedgerAccount, LedgerTransaction, LedgerTransfer
+from pappus.ledger.book_models import LedgerTransfer
 from pappus.ledger.book_repository import account_transfers, accounts_of_owner
 from pappus.ledger.payment_models import Deposit
 
@@ -18,14 +18,6 @@ __all__ = ["account_transfers", "accounts_of_owner"]
 def add(session: Session, obj: object) -> None:
     session.add(obj)
     session.flush()
-
-
-def transactions_for_order(session: Session, order_id: str) -> Sequence[LedgerTransaction]:
-    return session.scalars(
-        select(LedgerTransaction)
-        .where(LedgerTransaction.order_id == order_id)
-        .order_by(LedgerTransaction.id)
-    ).all()
 
 
 def deposit_by_provider_ref(
@@ -72,7 +64,3 @@ def posted_balance_through(session: Session, account_id: str, last_transfer_id: 
         )
     )
     return int(total or 0)
-
-
-def account(session: Session, account_id: str) -> LedgerAccount | None:
-    return session.get(LedgerAccount, account_id)

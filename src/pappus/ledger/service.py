@@ -89,14 +89,13 @@ def place_escrow_hold(session: Session, hold: EscrowHold) -> None:
 def settle_escrow(session: Session, settlement: EscrowSettlement) -> None:
     """Post what the creator and the platform get, return the rest to the brand: one
     transaction, at most once per order."""
-    pending = book.pending_transfer_of(session, _hold_reference(settlement.order_id))
-    if pending is None:
+    found = book.pending_hold(session, _hold_reference(settlement.order_id))
+    if found is None:
         raise EscrowNotHeld(f"order {settlement.order_id} has no escrow hold")
+    hold_txn, pending = found
     legs = (settlement.to_creator, settlement.to_platform, settlement.to_brand)
     if min(legs) < 0 or sum(legs) != pending.amount:
         raise ValueError(f"settlement legs {legs} do not add up to the hold of {pending.amount}")
-    hold_txn = book.transaction_by_reference(session, _hold_reference(settlement.order_id))
-    assert hold_txn is not None
     creator_id = str(hold_txn.details["creator_id"])
     currency = pending.currency
     escrow_id = pending.credit_account_id
@@ -107,15 +106,15 @@ def settle_escrow(session: Session, settlement: EscrowSettlement) -> None:
     if settlement.to_platform:
         revenue = book.account(session, "platform_revenue", PLATFORM_OWNER, currency)
         payees.append(Leg(escrow_id, revenue.id, settlement.to_platform))
+    # A second settlement is refused inside the book, after the accounts are locked.
     reference = f"order:{settlement.order_id}:settle"
-    if book.is_resolved(session, pending.id):
-        raise EscrowAlreadySettled(f"order {settlement.order_id} is already settled")
     details = {
         "to_creator": settlement.to_creator,
         "to_platform": settlement.to_platform,
         "to_brand": settlement.to_brand,
         "reason": settlement.reason,
         "creator_id": creator_id,
+        "currency": currency,
     }
     try:
         if settlement.to_creator + settlement.to_platform == 0:
@@ -142,20 +141,6 @@ def settle_escrow(session: Session, settlement: EscrowSettlement) -> None:
             )
     except (book.HoldAlreadyResolved, book.DuplicateReference):
         raise EscrowAlreadySettled(f"order {settlement.order_id} is already settled") from None
-
-
-def escrow_movements(session: Session, order_id: str) -> list[dict[str, Any]]:
-    """The order's ledger transactions (hold, then release or refund), for its money view."""
-    return [
-        {
-            "id": t.id,
-            "kind": t.kind,
-            "reference": t.reference,
-            "details": t.details,
-            "created_at": t.created_at,
-        }
-        for t in repo.transactions_for_order(session, order_id)
-    ]
 
 
 # -- deposits -------------------------------------------------------------------------------
@@ -337,8 +322,7 @@ def statement(
     session: Session, account_id: str, after_id: str | None, limit: int
 ) -> list[StatementLine]:
     """Lines for one account, newest first, each with the posted balance after it."""
-    rows = repo.account_transfers(session, account_id, after_id=after_id, limit=limit)
-    shown = rows[: limit + 1]
+    shown = repo.account_transfers(session, account_id, after_id=after_id, limit=limit)
     if not shown:
         return []
     # Running balance: the account's posted balance minus the posted effect of newer lines.
@@ -353,12 +337,6 @@ def statement(
             "pending": "hold",
             "void_pending": "release",
         }.get(transfer.kind, "credit" if credit else "debit")
-        if (
-            transfer.kind == "post_pending"
-            and not credit
-            and transfer.amount < transfer.pending_amount
-        ):
-            direction = "debit"
         lines.append(
             StatementLine(
                 id=transfer.id,

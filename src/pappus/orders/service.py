@@ -264,9 +264,9 @@ def _acting_roles(principal: Principal, order: Order) -> set[Actor]:
 def get_order(session: Session, principal: Principal, order_id: str) -> Order:
     """The order if the caller takes part in it (or is staff); otherwise not found."""
     order = repo.get(session, order_id)
-    if order is None or not _roles(principal, order):
+    roles = _roles(principal, order) if order is not None else set()
+    if order is None or not roles:
         raise NotFound("order not found")
-    roles = _roles(principal, order)
     if roles == {Actor.brand} and not principal.has_scope("orders:read"):
         raise Forbidden("this API key lacks the 'orders:read' scope", code="missing_scope")
     return order
@@ -1013,7 +1013,3 @@ def settlement_violations(session: Session) -> list[str]:
             if split.get(key) != value:
                 problems.append(f"order {order.id}: {key} is {split.get(key)}, rates say {value}")
     return problems
-
-
-def is_terminal(state: str) -> bool:
-    return state in TERMINAL
