@@ -58,20 +58,20 @@ def prepare_book(url: str, backend: str, wallets: int) -> BookSetup:
     db = Database(url)
     try:
         with db.unit_of_work() as session:
-            clearing = book.account(session, "deposit_clearing", "sandbox", CURRENCY)
+            clearing = book.account_id(session, "deposit_clearing", "sandbox", CURRENCY)
             owners = [f"org_bench_{n:03d}" for n in range(wallets)]
             wallet_ids = []
             for owner in owners:
-                wallet = book.account(session, "brand_wallet", owner, CURRENCY)
-                legs = [Leg(clearing.id, wallet.id, WALLET_FUNDS)]
+                wallet = book.account_id(session, "brand_wallet", owner, CURRENCY)
+                legs = [Leg(clearing, wallet, WALLET_FUNDS)]
                 book.post(session, "deposit", f"deposit:bench:{owner}", legs)
-                wallet_ids.append(wallet.id)
+                wallet_ids.append(wallet)
             creators = [f"crt_bench_{n:03d}" for n in range(CREATORS)]
             creator_ids = [
-                book.account(session, "creator_pending", c, CURRENCY).id for c in creators
+                book.account_id(session, "creator_pending", c, CURRENCY) for c in creators
             ]
-            platform = book.account(session, "platform_revenue", book.PLATFORM_OWNER, CURRENCY)
-            return BookSetup(url, backend, owners, wallet_ids, creators, creator_ids, platform.id)
+            platform = book.account_id(session, "platform_revenue", book.PLATFORM_OWNER, CURRENCY)
+            return BookSetup(url, backend, owners, wallet_ids, creators, creator_ids, platform)
     finally:
         db.dispose()
 

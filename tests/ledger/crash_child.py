@@ -20,7 +20,6 @@ from pappus.accounts.principal import Principal
 from pappus.db import Database
 from pappus.kit.clock import clock
 from pappus.ledger import book, book_repository, payouts
-from pappus.ledger.book_models import LedgerTransfer
 from pappus.models import import_all_models
 from pappus.orders.tasks import sweep_due_timers
 
@@ -48,10 +47,11 @@ def request_payout(db: Database, args: dict[str, Any]) -> str:
 def kill_after_the_payout_hold() -> None:
     original = book.hold
 
-    def hold_then_die(*a: Any, **k: Any) -> LedgerTransfer:
-        transfer = original(*a, **k)
-        die(f"held {transfer.amount}, not committed")
-        return transfer
+    def hold_then_die(*a: Any, **k: Any) -> str:
+        transfer_id = original(*a, **k)  # the hold's rows are written
+        amount = a[5] if len(a) > 5 else k["amount"]
+        die(f"held {amount}, not committed")
+        return transfer_id
 
     book.hold = hold_then_die  # type: ignore[assignment]
 
@@ -83,22 +83,25 @@ def kill_after_the_release_legs() -> None:
     original = book.post_pending
 
     def post_then_die(*a: Any, **k: Any) -> Any:
-        txn = original(*a, **k)  # flushes the resolution and every leg
-        die(f"released {txn.reference}, not committed")
-        return txn
+        transaction_id = original(*a, **k)  # writes the resolution and every leg
+        reference = a[2] if len(a) > 2 else k["reference"]
+        die(f"released {reference}, not committed")
+        return transaction_id
 
     book.post_pending = post_then_die  # type: ignore[assignment]
 
 
 def kill_between_the_release_and_its_legs() -> None:
-    original = book_repository.add
+    original = book_repository.insert_transfers
 
-    def add_then_maybe_die(session: Any, obj: object) -> None:
-        original(session, obj)  # flushes
-        if isinstance(obj, LedgerTransfer) and obj.kind == "post_pending":
+    def insert_then_maybe_die(session: Any, rows: list[dict[str, Any]]) -> None:
+        resolutions = [row for row in rows if row["kind"] == "post_pending"]
+        if resolutions and len(rows) > len(resolutions):
+            original(session, resolutions)  # the hold's resolution only, then the crash
             die("hold posted, legs to creator and platform not written")
+        original(session, rows)
 
-    book_repository.add = add_then_maybe_die  # type: ignore[assignment]
+    book_repository.insert_transfers = insert_then_maybe_die  # type: ignore[assignment]
 
 
 def main() -> None:

@@ -12,14 +12,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from pappus.errors import Conflict, PappusError
+from pappus.kit.clock import now
+from pappus.kit.ids import new_id
 from pappus.ledger import book_repository as repo
-from pappus.ledger.book_models import LedgerAccount, LedgerTransaction, LedgerTransfer
+from pappus.ledger.book_models import LedgerAccount, LedgerTransaction
+from pappus.ledger.book_repository import Balances, PendingHold
 
 # purpose -> (owner kind, must never be overdrawn)
 PURPOSES: dict[str, tuple[str, bool]] = {
@@ -58,31 +61,33 @@ class Leg:
     amount: int
 
 
-def account(session: Session, purpose: str, owner_id: str, currency: str) -> LedgerAccount:
-    """The account for (purpose, owner, currency), created on first use (race-safe)."""
-    owner_kind, restricted = PURPOSES[purpose]
-    found = repo.find_account(session, owner_kind, owner_id, purpose, currency)
-    if found is not None:
-        return found
-    created = LedgerAccount(
-        owner_kind=owner_kind,
-        owner_id=owner_id,
-        purpose=purpose,
-        currency=currency,
-        debits_must_not_exceed_credits=restricted,
-        debits_pending=0,
-        debits_posted=0,
-        credits_pending=0,
-        credits_posted=0,
-    )
-    try:
-        with session.begin_nested():
-            repo.add(session, created)
-    except IntegrityError:
-        found = repo.find_account(session, owner_kind, owner_id, purpose, currency)
-        assert found is not None
-        return found
-    return created
+def account_ids(
+    session: Session, wanted: Sequence[tuple[str, str, str]], *, new: bool = False
+) -> list[str]:
+    """The ids of the accounts for each (purpose, owner, currency), in order, created on first
+    use: race-safe without a savepoint (INSERT ... ON CONFLICT DO NOTHING) and one query when
+    they all exist. `new=True` says they are probably not there yet (an order's escrow), so
+    the INSERT is tried first."""
+    keys: list[repo.AccountKey] = [
+        (PURPOSES[purpose][0], owner_id, purpose, currency)
+        for purpose, owner_id, currency in wanted
+    ]
+    found = {} if new or not keys else repo.account_ids(session, keys)
+    for key in keys:
+        if key not in found:
+            created = repo.insert_account(session, key, PURPOSES[key[2]][1])
+            if created is None:  # it exists, perhaps just committed by a concurrent writer
+                found.update(repo.account_ids(session, [key]))
+            else:
+                found[key] = created
+    return [found[key] for key in keys]
+
+
+def account_id(
+    session: Session, purpose: str, owner_id: str, currency: str, *, new: bool = False
+) -> str:
+    """The id of the account for (purpose, owner, currency), created on first use."""
+    return account_ids(session, [(purpose, owner_id, currency)], new=new)[0]
 
 
 def find_account(
@@ -92,30 +97,61 @@ def find_account(
     return repo.find_account(session, owner_kind, owner_id, purpose, currency)
 
 
-def _new_transaction(
+def _record_transaction(
     session: Session,
     kind: str,
     reference: str,
     order_id: str | None,
     memo: str,
     details: dict[str, Any] | None,
-) -> LedgerTransaction:
-    txn = LedgerTransaction(
-        kind=kind, reference=reference, order_id=order_id, memo=memo, details=details or {}
-    )
-    try:
-        with session.begin_nested():
-            repo.add(session, txn)
-    except IntegrityError:
-        raise DuplicateReference(f"money movement {reference} was already recorded") from None
-    return txn
+    at: datetime,
+) -> str:
+    """INSERT the transaction row; DuplicateReference when its reference is already taken
+    (nothing is written then, and the caller's transaction stays usable)."""
+    transaction_id = new_id("ltx")
+    row = {
+        "id": transaction_id,
+        "kind": kind,
+        "reference": reference,
+        "order_id": order_id,
+        "memo": memo,
+        "details": details or {},
+        "created_at": at,
+    }
+    if not repo.insert_transaction(session, row):
+        raise DuplicateReference(f"money movement {reference} was already recorded")
+    return transaction_id
 
 
-def _check(accounts: dict[str, LedgerAccount]) -> None:
+def _transfer_row(
+    transaction_id: str,
+    debit_account_id: str,
+    credit_account_id: str,
+    amount: int,
+    currency: str,
+    kind: str,
+    at: datetime,
+    *,
+    resolves_id: str | None = None,
+    pending_amount: int = 0,
+) -> dict[str, Any]:
+    return {
+        "id": new_id("trf"),
+        "transaction_id": transaction_id,
+        "debit_account_id": debit_account_id,
+        "credit_account_id": credit_account_id,
+        "amount": amount,
+        "currency": currency,
+        "kind": kind,
+        "resolves_id": resolves_id,
+        "pending_amount": pending_amount,
+        "created_at": at,
+    }
+
+
+def _check(accounts: dict[str, Balances]) -> None:
     for acc in accounts.values():
-        if acc.debits_must_not_exceed_credits and (
-            acc.debits_posted + acc.debits_pending > acc.credits_posted
-        ):
+        if acc.restricted and acc.debits_posted + acc.debits_pending > acc.credits_posted:
             shortfall = acc.debits_posted + acc.debits_pending - acc.credits_posted
             raise InsufficientFunds(
                 f"not enough funds in the {acc.purpose.replace('_', ' ')}: "
@@ -126,38 +162,50 @@ def _check(accounts: dict[str, LedgerAccount]) -> None:
             )
 
 
-def _lock(session: Session, ids: Sequence[str]) -> dict[str, LedgerAccount]:
-    accounts = repo.lock_accounts(session, ids)
+def _lock(session: Session, ids: Sequence[str]) -> dict[str, Balances]:
+    accounts = repo.lock_balances(session, ids)
     currencies = {a.currency for a in accounts.values()}
     if len(accounts) != len(set(ids)) or len(currencies) != 1:
         raise ValueError("every leg of a transaction needs existing accounts in one currency")
     return accounts
 
 
-def _post_legs(
-    session: Session,
-    txn: LedgerTransaction,
+def _posted_legs(
+    transaction_id: str,
     legs: Sequence[Leg],
-    accounts: dict[str, LedgerAccount],
+    accounts: dict[str, Balances],
     currency: str,
-) -> None:
-    """Apply posted legs to the locked accounts and record a transfer for each non-zero one
-    (the balance rule is checked by the caller, once every change is in)."""
+    at: datetime,
+) -> list[dict[str, Any]]:
+    """Apply posted legs to the locked accounts; a transfer row for each non-zero one (the
+    balance rule is checked by the caller, once every change is in)."""
+    rows = []
     for leg in legs:
         accounts[leg.debit_account_id].debits_posted += leg.amount
         accounts[leg.credit_account_id].credits_posted += leg.amount
         if leg.amount:
-            session.add(
-                LedgerTransfer(
-                    transaction_id=txn.id,
-                    debit_account_id=leg.debit_account_id,
-                    credit_account_id=leg.credit_account_id,
-                    amount=leg.amount,
-                    currency=currency,
-                    kind="posted",
-                    pending_amount=0,
+            rows.append(
+                _transfer_row(
+                    transaction_id,
+                    leg.debit_account_id,
+                    leg.credit_account_id,
+                    leg.amount,
+                    currency,
+                    "posted",
+                    at,
                 )
             )
+    return rows
+
+
+def _write(
+    session: Session, accounts: dict[str, Balances], transfers: list[dict[str, Any]]
+) -> None:
+    """Check the balance rule on the changed, locked accounts, then write them and the
+    transfers."""
+    _check(accounts)
+    repo.write_balances(session, list(accounts.values()))
+    repo.insert_transfers(session, transfers)
 
 
 def post(
@@ -169,18 +217,18 @@ def post(
     order_id: str | None = None,
     memo: str = "",
     details: dict[str, Any] | None = None,
-) -> LedgerTransaction:
-    """Post several legs atomically; all or none."""
+) -> str:
+    """Post several legs atomically, all or none; the transaction's id."""
     if any(leg.amount < 0 for leg in legs):
         raise ValueError("leg amounts are non-negative")
     accounts = _lock(
         session, [i for leg in legs for i in (leg.debit_account_id, leg.credit_account_id)]
     )
-    txn = _new_transaction(session, kind, reference, order_id, memo, details)
-    _post_legs(session, txn, legs, accounts, next(iter(accounts.values())).currency)
-    _check(accounts)
-    session.flush()
-    return txn
+    at = now()
+    currency = next(iter(accounts.values())).currency
+    transaction_id = _record_transaction(session, kind, reference, order_id, memo, details, at)
+    _write(session, accounts, _posted_legs(transaction_id, legs, accounts, currency, at))
+    return transaction_id
 
 
 def hold(
@@ -194,96 +242,100 @@ def hold(
     order_id: str | None = None,
     memo: str = "",
     details: dict[str, Any] | None = None,
-) -> LedgerTransfer:
-    """A pending transfer: reserved on the debit side until posted or voided."""
+) -> str:
+    """A pending transfer, reserved on the debit side until posted or voided; its id."""
     if amount < 0:
         raise ValueError("amounts are non-negative")
     accounts = _lock(session, [debit_account_id, credit_account_id])
-    txn = _new_transaction(session, kind, reference, order_id, memo, details)
+    at = now()
+    transaction_id = _record_transaction(session, kind, reference, order_id, memo, details, at)
     debit, credit = accounts[debit_account_id], accounts[credit_account_id]
     debit.debits_pending += amount
     credit.credits_pending += amount
-    _check(accounts)
-    transfer = LedgerTransfer(
-        transaction_id=txn.id,
-        debit_account_id=debit_account_id,
-        credit_account_id=credit_account_id,
-        amount=amount,
-        currency=debit.currency,
-        kind="pending",
+    transfer = _transfer_row(
+        transaction_id,
+        debit_account_id,
+        credit_account_id,
+        amount,
+        debit.currency,
+        "pending",
+        at,
         pending_amount=amount,
     )
-    repo.add(session, transfer)
-    return transfer
+    _write(session, accounts, [transfer])
+    return str(transfer["id"])
 
 
 def _resolve(
     session: Session,
     kind: str,
     reference: str,
-    pending_id: str,
+    pending: str | PendingHold,
     amount: int,
     resolution: str,
     then: Sequence[Leg],
     order_id: str | None,
     memo: str,
     details: dict[str, Any] | None,
-) -> LedgerTransaction:
+) -> str:
     if any(leg.amount < 0 for leg in then):
         raise ValueError("leg amounts are non-negative")
-    pending = repo.get_transfer(session, pending_id)
-    if pending is None or pending.kind != "pending":
-        raise ValueError(f"{pending_id} is not a pending transfer")
+    if isinstance(pending, str):
+        pending_id, found = pending, repo.pending_transfer(session, pending)
+        if found is None:
+            raise ValueError(f"{pending_id} is not a pending transfer")
+        pending = found
     if not 0 <= amount <= pending.amount:
         raise ValueError("a hold posts at most its own amount")
     ids = [pending.debit_account_id, pending.credit_account_id]
     ids += [i for leg in then for i in (leg.debit_account_id, leg.credit_account_id)]
     accounts = _lock(session, ids)
-    if repo.resolution_of(session, pending_id) is not None:
-        raise HoldAlreadyResolved(f"hold {pending_id} was already resolved")
-    txn = _new_transaction(session, kind, reference, order_id, memo, details)
+    # Under the locks every resolver of this hold is serialised, so this answer holds until
+    # commit (the unique resolves_id constraint stays as the last line of defence).
+    if repo.is_resolved(session, pending.transfer_id):
+        raise HoldAlreadyResolved(f"hold {pending.transfer_id} was already resolved")
+    at = now()
+    transaction_id = _record_transaction(session, kind, reference, order_id, memo, details, at)
     debit, credit = accounts[pending.debit_account_id], accounts[pending.credit_account_id]
     debit.debits_pending -= pending.amount
     credit.credits_pending -= pending.amount
     debit.debits_posted += amount
     credit.credits_posted += amount
-    resolution_transfer = LedgerTransfer(
-        transaction_id=txn.id,
-        debit_account_id=pending.debit_account_id,
-        credit_account_id=pending.credit_account_id,
-        amount=amount,
-        currency=pending.currency,
-        kind=resolution,
-        resolves_id=pending.id,
-        pending_amount=pending.amount,
-    )
-    try:
-        with session.begin_nested():
-            repo.add(session, resolution_transfer)
-    except IntegrityError:
-        raise HoldAlreadyResolved(f"hold {pending_id} was already resolved") from None
-    _post_legs(session, txn, then, accounts, pending.currency)
-    _check(accounts)
-    session.flush()
-    return txn
+    transfers = [
+        _transfer_row(
+            transaction_id,
+            pending.debit_account_id,
+            pending.credit_account_id,
+            amount,
+            pending.currency,
+            resolution,
+            at,
+            resolves_id=pending.transfer_id,
+            pending_amount=pending.amount,
+        )
+    ]
+    transfers += _posted_legs(transaction_id, then, accounts, pending.currency, at)
+    _write(session, accounts, transfers)
+    return transaction_id
 
 
 def post_pending(
     session: Session,
     kind: str,
     reference: str,
-    pending_id: str,
+    pending: str | PendingHold,
     amount: int,
     *,
     then: Sequence[Leg] = (),
     order_id: str | None = None,
     memo: str = "",
     details: dict[str, Any] | None = None,
-) -> LedgerTransaction:
+) -> str:
     """Post `amount` of a hold (the rest returns to the debit side), then post `then` legs,
-    all in one transaction."""
+    all in one transaction; its id. `pending` is the pending transfer's id, or the hold as
+    `pending_hold` read it."""
     return _resolve(
-        session, kind, reference, pending_id, amount, "post_pending", then, order_id, memo, details
+        session, kind, reference, pending, amount, "post_pending", then, order_id, memo, details
     )
 
 
@@ -291,15 +343,15 @@ def void_pending(
     session: Session,
     kind: str,
     reference: str,
-    pending_id: str,
+    pending: str | PendingHold,
     *,
     order_id: str | None = None,
     memo: str = "",
     details: dict[str, Any] | None = None,
-) -> LedgerTransaction:
-    """Release a hold in full back to the debit side."""
+) -> str:
+    """Release a hold in full back to the debit side; the transaction's id."""
     return _resolve(
-        session, kind, reference, pending_id, 0, "void_pending", (), order_id, memo, details
+        session, kind, reference, pending, 0, "void_pending", (), order_id, memo, details
     )
 
 
@@ -307,19 +359,6 @@ def transaction_by_reference(session: Session, reference: str) -> LedgerTransact
     return repo.transaction_by_reference(session, reference)
 
 
-def pending_hold(
-    session: Session, reference: str
-) -> tuple[LedgerTransaction, LedgerTransfer] | None:
-    """The transaction placed under `reference` and its pending transfer."""
-    txn = repo.transaction_by_reference(session, reference)
-    if txn is None:
-        return None
-    for transfer in repo.transfers_of_transaction(session, txn.id):
-        if transfer.kind == "pending":
-            return txn, transfer
-    return None
-
-
-def pending_transfer_of(session: Session, reference: str) -> LedgerTransfer | None:
-    found = pending_hold(session, reference)
-    return found[1] if found else None
+def pending_hold(session: Session, reference: str) -> PendingHold | None:
+    """The pending transfer placed under `reference`, with its transaction's details."""
+    return repo.pending_hold_by_reference(session, reference)

@@ -2,13 +2,186 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Table, bindparam, or_, select, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from pappus.kit.clock import now
+from pappus.kit.ids import new_id
 from pappus.ledger.book_models import LedgerAccount, LedgerTransaction, LedgerTransfer
+
+ACCOUNTS: Table = LedgerAccount.__table__  # type: ignore[assignment]
+TRANSACTIONS: Table = LedgerTransaction.__table__  # type: ignore[assignment]
+TRANSFERS: Table = LedgerTransfer.__table__  # type: ignore[assignment]
+BALANCE_COLUMNS = ("debits_pending", "debits_posted", "credits_pending", "credits_posted")
+
+
+@dataclass
+class Balances:
+    """A locked account's rule flag and balance columns, changed in memory and written back."""
+
+    id: str
+    purpose: str
+    currency: str
+    restricted: bool
+    debits_pending: int
+    debits_posted: int
+    credits_pending: int
+    credits_posted: int
+
+
+@dataclass(frozen=True)
+class PendingHold:
+    """A pending transfer with what its transaction recorded about it."""
+
+    transfer_id: str
+    transaction_id: str
+    debit_account_id: str
+    credit_account_id: str
+    amount: int
+    currency: str
+    details: Mapping[str, Any]
+
+
+# The write path of the book uses Core statements built once: the ORM's unit of work, and
+# even building a statement per call, cost more than the statements themselves here.
+
+ACCOUNT_KEY = ("owner_kind", "owner_id", "purpose", "currency")
+
+
+def _insert_unless_present(table: Table, unique: Sequence[str]) -> dict[str, Any]:
+    """INSERT ... ON CONFLICT (unique) DO NOTHING RETURNING id, per dialect. RETURNING, not
+    rowcount, tells whether the row went in: the drivers' rowcount here is -1."""
+    values: dict[str, Any] = {column.name: bindparam(column.name) for column in table.columns}
+    return {
+        dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(table)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=list(unique))
+        .returning(table.c.id)
+        for dialect in (postgresql, sqlite)
+    }
+
+
+_INSERT_ACCOUNT = _insert_unless_present(ACCOUNTS, ACCOUNT_KEY)
+_INSERT_TRANSACTION = _insert_unless_present(TRANSACTIONS, ("reference",))
+_INSERT_TRANSFERS = TRANSFERS.insert()
+_ACCOUNT_IDS = select(ACCOUNTS.c.id, *(ACCOUNTS.c[name] for name in ACCOUNT_KEY)).where(
+    tuple_(*(ACCOUNTS.c[name] for name in ACCOUNT_KEY)).in_(bindparam("keys", expanding=True))
+)
+_BALANCES = (
+    select(
+        ACCOUNTS.c.id,
+        ACCOUNTS.c.purpose,
+        ACCOUNTS.c.currency,
+        ACCOUNTS.c.debits_must_not_exceed_credits,
+        *(ACCOUNTS.c[name] for name in BALANCE_COLUMNS),
+    )
+    .where(ACCOUNTS.c.id.in_(bindparam("ids", expanding=True)))
+    .order_by(ACCOUNTS.c.id)
+)
+# NO KEY UPDATE: balance updates do not block inserts of transfers referencing the rows.
+_LOCK_BALANCES = {"postgresql": _BALANCES.with_for_update(key_share=True), "sqlite": _BALANCES}
+_WRITE_BALANCES = (
+    update(ACCOUNTS)
+    .where(ACCOUNTS.c.id == bindparam("account_id"))
+    .values({name: bindparam(f"new_{name}") for name in BALANCE_COLUMNS})
+)
+_RESOLUTION = select(TRANSFERS.c.id).where(TRANSFERS.c.resolves_id == bindparam("pending_id"))
+_PENDING = select(
+    TRANSFERS.c.id,
+    TRANSFERS.c.transaction_id,
+    TRANSFERS.c.debit_account_id,
+    TRANSFERS.c.credit_account_id,
+    TRANSFERS.c.amount,
+    TRANSFERS.c.currency,
+    TRANSACTIONS.c.details,
+).join(TRANSACTIONS, TRANSACTIONS.c.id == TRANSFERS.c.transaction_id)
+_PENDING_BY_ID = _PENDING.where(
+    TRANSFERS.c.id == bindparam("transfer_id"), TRANSFERS.c.kind == "pending"
+)
+_PENDING_BY_REFERENCE = _PENDING.where(
+    TRANSACTIONS.c.reference == bindparam("reference"), TRANSFERS.c.kind == "pending"
+)
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+AccountKey = tuple[str, str, str, str]  # owner kind, owner id, purpose, currency
+
+
+def account_ids(session: Session, keys: Sequence[AccountKey]) -> dict[AccountKey, str]:
+    """The ids of the accounts that exist among `keys`, in one query."""
+    rows = session.execute(_ACCOUNT_IDS, {"keys": list(keys)})
+    return {(kind, owner, purpose, currency): i for i, kind, owner, purpose, currency in rows}
+
+
+def insert_account(session: Session, key: AccountKey, restricted: bool) -> str | None:
+    """A new empty account's id, or None when the account already exists (on PostgreSQL, a
+    concurrent uncommitted insert of the same account makes this wait for its outcome)."""
+    row = {
+        "id": new_id("acc"),
+        **dict(zip(ACCOUNT_KEY, key, strict=True)),
+        "debits_must_not_exceed_credits": restricted,
+        **dict.fromkeys(BALANCE_COLUMNS, 0),
+        "created_at": now(),
+    }
+    created: str | None = session.scalar(_INSERT_ACCOUNT[_dialect(session)], row)
+    return created
+
+
+def lock_balances(session: Session, account_ids: Sequence[str]) -> dict[str, Balances]:
+    """Lock the accounts in id order (a fixed order, so two writers cannot deadlock) and
+    return their balance columns as they are now."""
+    ids = sorted(set(account_ids))
+    return {
+        row[0]: Balances(*row)
+        for row in session.execute(_LOCK_BALANCES[_dialect(session)], {"ids": ids})
+    }
+
+
+def write_balances(session: Session, accounts: Sequence[Balances]) -> None:
+    """Write the locked accounts' balance columns back, and expire any copy the session holds
+    so an ORM read in the same session sees the new figures."""
+    rows = [
+        {"account_id": a.id, **{f"new_{name}": getattr(a, name) for name in BALANCE_COLUMNS}}
+        for a in accounts
+    ]
+    session.execute(_WRITE_BALANCES, rows)
+    for a in accounts:
+        loaded = session.identity_map.get(session.identity_key(LedgerAccount, a.id))
+        if loaded is not None:
+            session.expire(loaded)
+
+
+def insert_transaction(session: Session, row: dict[str, Any]) -> bool:
+    """INSERT a transaction unless its reference was already recorded; whether it was."""
+    return session.scalar(_INSERT_TRANSACTION[_dialect(session)], row) is not None
+
+
+def insert_transfers(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        session.execute(_INSERT_TRANSFERS, list(rows))
+
+
+def is_resolved(session: Session, pending_id: str) -> bool:
+    return session.scalar(_RESOLUTION, {"pending_id": pending_id}) is not None
+
+
+def pending_transfer(session: Session, transfer_id: str) -> PendingHold | None:
+    row = session.execute(_PENDING_BY_ID, {"transfer_id": transfer_id}).first()
+    return PendingHold(*row) if row else None
+
+
+def pending_hold_by_reference(session: Session, reference: str) -> PendingHold | None:
+    row = session.execute(_PENDING_BY_REFERENCE, {"reference": reference}).first()
+    return PendingHold(*row) if row else None
 
 
 def find_account(
@@ -29,31 +202,9 @@ def add(session: Session, obj: object) -> None:
     session.flush()
 
 
-def lock_accounts(session: Session, account_ids: Sequence[str]) -> dict[str, LedgerAccount]:
-    """Lock the accounts in id order (a fixed order, so two writers cannot deadlock) and
-    return them fresh from the database."""
-    ordered = sorted(set(account_ids))
-    query = select(LedgerAccount).where(LedgerAccount.id.in_(ordered)).order_by(LedgerAccount.id)
-    if session.get_bind().dialect.name == "postgresql":
-        # NO KEY UPDATE: balance updates do not block inserts of transfers referencing the row.
-        query = query.with_for_update(key_share=True)
-    rows = session.scalars(query.execution_options(populate_existing=True)).all()
-    return {row.id: row for row in rows}
-
-
 def transaction_by_reference(session: Session, reference: str) -> LedgerTransaction | None:
     return session.scalars(
         select(LedgerTransaction).where(LedgerTransaction.reference == reference)
-    ).first()
-
-
-def get_transfer(session: Session, transfer_id: str) -> LedgerTransfer | None:
-    return session.get(LedgerTransfer, transfer_id)
-
-
-def resolution_of(session: Session, pending_id: str) -> LedgerTransfer | None:
-    return session.scalars(
-        select(LedgerTransfer).where(LedgerTransfer.resolves_id == pending_id)
     ).first()
 
 

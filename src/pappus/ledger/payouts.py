@@ -85,15 +85,15 @@ def mature_earnings(session: Session, at: datetime | None = None) -> int:
         currency = str(release.details["currency"])
         # A release that paid the creator nothing still gets its (empty) maturity record, so
         # it is not scanned again and cannot crowd out later releases.
-        pending = book.account(session, "creator_pending", creator_id, currency)
-        available = book.account(session, "creator_available", creator_id, currency)
+        pending = book.account_id(session, "creator_pending", creator_id, currency)
+        available = book.account_id(session, "creator_available", creator_id, currency)
         try:
             with session.begin_nested():
                 book.post(
                     session,
                     "mature",
                     f"mature:{release.id}",
-                    [Leg(pending.id, available.id, amount)],
+                    [Leg(pending, available, amount)],
                     order_id=release.order_id,
                     memo="earnings available for payout",
                     details={"creator_id": creator_id, "release_id": release.id},
@@ -123,19 +123,18 @@ def request_payout(
         status="processing",
     )
     repo.add(session, payout)
-    available = book.account(session, "creator_available", creator_id, currency)
-    clearing = book.account(session, "payout_clearing", SANDBOX, currency)
-    hold = book.hold(
+    available = book.account_id(session, "creator_available", creator_id, currency)
+    clearing = book.account_id(session, "payout_clearing", SANDBOX, currency)
+    payout.hold_transfer_id = book.hold(
         session,
         "payout_hold",
         f"payout:{payout.id}:hold",
-        available.id,
-        clearing.id,
+        available,
+        clearing,
         amount,
         memo="payout",
         details={"payout_id": payout.id, "creator_id": creator_id},
     )
-    payout.hold_transfer_id = hold.id
     session.flush()
     payout_id = payout.id
     after_commit(session, lambda: _enqueue(payout_id))

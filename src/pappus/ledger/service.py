@@ -71,14 +71,15 @@ def _hold_reference(order_id: str) -> str:
 
 def place_escrow_hold(session: Session, hold: EscrowHold) -> None:
     """Hold the order's escrow from the brand wallet; InsufficientFunds (402) otherwise."""
-    wallet = book.account(session, "brand_wallet", hold.organization_id, hold.currency)
-    escrow = book.account(session, "order_escrow", hold.order_id, hold.currency)
+    wallet = book.account_id(session, "brand_wallet", hold.organization_id, hold.currency)
+    # The order is new, so its escrow account is too: INSERT first, no lookup.
+    escrow = book.account_id(session, "order_escrow", hold.order_id, hold.currency, new=True)
     book.hold(
         session,
         "escrow_hold",
         _hold_reference(hold.order_id),
-        wallet.id,
-        escrow.id,
+        wallet,
+        escrow,
         hold.amount,
         order_id=hold.order_id,
         memo="escrow for order",
@@ -89,23 +90,27 @@ def place_escrow_hold(session: Session, hold: EscrowHold) -> None:
 def settle_escrow(session: Session, settlement: EscrowSettlement) -> None:
     """Post what the creator and the platform get, return the rest to the brand: one
     transaction, at most once per order."""
-    found = book.pending_hold(session, _hold_reference(settlement.order_id))
-    if found is None:
+    pending = book.pending_hold(session, _hold_reference(settlement.order_id))
+    if pending is None:
         raise EscrowNotHeld(f"order {settlement.order_id} has no escrow hold")
-    hold_txn, pending = found
     legs = (settlement.to_creator, settlement.to_platform, settlement.to_brand)
     if min(legs) < 0 or sum(legs) != pending.amount:
         raise ValueError(f"settlement legs {legs} do not add up to the hold of {pending.amount}")
-    creator_id = str(hold_txn.details["creator_id"])
+    creator_id = str(pending.details["creator_id"])
     currency = pending.currency
     escrow_id = pending.credit_account_id
-    payees: list[Leg] = []
-    if settlement.to_creator:
-        creator = book.account(session, "creator_pending", creator_id, currency)
-        payees.append(Leg(escrow_id, creator.id, settlement.to_creator))
-    if settlement.to_platform:
-        revenue = book.account(session, "platform_revenue", PLATFORM_OWNER, currency)
-        payees.append(Leg(escrow_id, revenue.id, settlement.to_platform))
+    shares = [
+        (amount, (purpose, owner_id, currency))
+        for amount, purpose, owner_id in (
+            (settlement.to_creator, "creator_pending", creator_id),
+            (settlement.to_platform, "platform_revenue", PLATFORM_OWNER),
+        )
+        if amount
+    ]
+    payee_ids = book.account_ids(session, [payee for _, payee in shares])  # one query
+    payees = [
+        Leg(escrow_id, payee, amount) for (amount, _), payee in zip(shares, payee_ids, strict=True)
+    ]
     # A second settlement is refused inside the book, after the accounts are locked.
     reference = f"order:{settlement.order_id}:settle"
     details = {
@@ -122,7 +127,7 @@ def settle_escrow(session: Session, settlement: EscrowSettlement) -> None:
                 session,
                 "escrow_refund",
                 reference,
-                pending.id,
+                pending,
                 order_id=settlement.order_id,
                 memo="escrow refunded",
                 details=details,
@@ -132,7 +137,7 @@ def settle_escrow(session: Session, settlement: EscrowSettlement) -> None:
                 session,
                 "escrow_release",
                 reference,
-                pending.id,
+                pending,
                 settlement.to_creator + settlement.to_platform,
                 then=payees,
                 order_id=settlement.order_id,
@@ -211,13 +216,14 @@ def handle_deposit_webhook(
         logger.info("duplicate %s for deposit %s ignored", kind, deposit.id)
         return deposit
     if kind == "deposit.succeeded":
-        clearing = book.account(session, "deposit_clearing", provider, deposit.currency)
-        wallet = book.account(session, "brand_wallet", deposit.organization_id, deposit.currency)
+        clearing = book.account_id(session, "deposit_clearing", provider, deposit.currency)
+        org = deposit.organization_id
+        wallet = book.account_id(session, "brand_wallet", org, deposit.currency)
         book.post(
             session,
             "deposit",
             f"deposit:{deposit.id}",
-            [Leg(clearing.id, wallet.id, deposit.amount)],
+            [Leg(clearing, wallet, deposit.amount)],
             memo="wallet deposit",
             details={"deposit_id": deposit.id, "organization_id": deposit.organization_id},
         )
