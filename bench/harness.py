@@ -264,12 +264,21 @@ def run_load(
 
 
 def _process_cpu_seconds(pid: int) -> float | None:
-    """User + system CPU of a process (Linux /proc); None elsewhere."""
+    """User + system CPU of a process and its live children, e.g. uvicorn's worker
+    processes (Linux /proc); None elsewhere."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except (OSError, IndexError):
         return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    ticks = int(fields[11]) + int(fields[12])
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            child = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(child[1]) == pid:  # the parent pid
+            ticks += int(child[11]) + int(child[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _machine_busy_seconds() -> float | None:
@@ -396,16 +405,23 @@ class Server:
 
 @contextmanager
 def serve(
-    app_factory: str, env: dict[str, str], workdir: Path, health_path: str, name: str
+    app_factory: str,
+    env: dict[str, str],
+    workdir: Path,
+    health_path: str,
+    name: str,
+    workers: int = 1,
 ) -> Iterator[Server]:
-    """`uvicorn APP --factory` (one worker, uvloop and httptools when installed, no access
-    log) in a subprocess on a free 127.0.0.1 port; stopped on the way out, whatever happens."""
+    """`uvicorn APP --factory` (uvloop and httptools when installed, no access log) in a
+    subprocess on a free 127.0.0.1 port, with `workers` worker processes; stopped on the way
+    out, whatever happens."""
     port = free_port()
     log_path = workdir / f"{name}-server.log"
     command = [
         *(sys.executable, "-m", "uvicorn", app_factory, "--factory"),
         *("--app-dir", str(BENCH_DIR), "--host", "127.0.0.1", "--port", str(port)),
         *("--no-access-log", "--log-level", "warning"),
+        *(("--workers", str(workers)) if workers > 1 else ()),
     ]
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
@@ -444,8 +460,22 @@ def stop(process: subprocess.Popen[bytes]) -> None:
     try:
         process.wait(timeout=15)
     except subprocess.TimeoutExpired:
+        # uvicorn's worker processes first, while they are still known as its children.
+        for pid in _child_pids(process.pid):
+            with suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
         process.kill()
         process.wait(timeout=5)
+
+
+def _child_pids(pid: int) -> list[int]:
+    """The live children of a process we started (Linux /proc; empty elsewhere)."""
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with suppress(OSError, IndexError, ValueError):
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                children.append(int(stat.parent.name))
+    return children
 
 
 # -- machine facts --------------------------------------------------------------------------

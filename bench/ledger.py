@@ -190,6 +190,7 @@ class RunSettings:
     postgres_url: str
     creators: int
     applications: int
+    workers: int = 1
 
 
 @dataclass
@@ -295,7 +296,8 @@ def http_cells(backend: str, settings: RunSettings, workdir: Path) -> tuple[list
     with fresh_database(backend, settings.postgres_url, workdir, "http") as url:
         brand_token, pending = seed_http(url, settings, backend)
         env = server_env(url, workdir)
-        with serve("pappus.app:create_app", env, workdir, "/healthz", f"{backend}-http") as server:
+        name, workers = f"{backend}-http", settings.workers
+        with serve("pappus.app:create_app", env, workdir, "/healthz", name, workers) as server:
             for clients in settings.clients:
                 label = f"{backend}: HTTP, {clients} client{'s' * (clients > 1)}"
                 job = escrow_http_job(brand_token, pending)
@@ -546,6 +548,7 @@ def build_report(
             "release_split": {"creator": TO_CREATOR, "platform": TO_PLATFORM, "brand": TO_BRAND},
             "creators": settings.creators,
             "pending_applications": settings.applications,
+            "http_workers": settings.workers,
         },
         "targets": target_summary(rows),
         "machine": machine,
@@ -625,6 +628,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="pending applications seeded for the HTTP cells (default: "
         f"{HTTP_CYCLES_PER_SECOND} per second of every HTTP cell and its warm-up)",
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="uvicorn worker processes serving the HTTP cells, as `pappus serve --workers` "
+        "(default: %(default)s; see docs/benchmarks.md for why 2 did not help)",
+    )
     args = parser.parse_args(argv)
     args.backends = split_list(parser, "--backends", args.backends, ("sqlite", "postgresql"))
     args.layers = split_list(parser, "--layers", args.layers, LAYERS)
@@ -634,8 +644,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--clients takes whole numbers, e.g. 1,8,16")
     if not args.clients or min(args.clients) < 1:
         parser.error("--clients needs at least one level, each 1 or more")
-    if args.duration <= 0 or args.creators < 1:
-        parser.error("--duration and --creators must be positive")
+    if args.duration <= 0 or args.creators < 1 or args.workers < 1:
+        parser.error("--duration, --creators and --workers must be positive")
     return args
 
 
@@ -683,6 +693,7 @@ def main(argv: list[str] | None = None) -> int:
         args.postgres_url,
         args.creators,
         applications,
+        args.workers,
     )
     load_average = [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
     if load_average and load_average[0] > 0.5:

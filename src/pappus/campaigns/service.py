@@ -447,9 +447,9 @@ def _start_order(
     if locked.status not in ACCEPTING:
         raise CampaignNotInState(f"the campaign is {locked.status}")
     _check_budget(session, locked, terms)
-    order = orders.create_order(session, terms, actor=actor, actor_id=actor_id)
     repo.supersede_siblings(session, campaign.id, terms.creator_id, terms.source_id, clock_now())
-    return order
+    # The order and its escrow hold come last: the hold locks the brand's wallet row.
+    return orders.create_order(session, terms, actor=actor, actor_id=actor_id)
 
 
 def authorize_application_decision(

@@ -213,16 +213,6 @@ def create_order(
         raise AlreadyHasOrder(
             "this creator already has an order for this campaign", code="order_exists"
         ) from None
-    ledger.place_escrow_hold(
-        session,
-        ledger.EscrowHold(
-            order_id=order.id,
-            organization_id=order.organization_id,
-            creator_id=order.creator_id,
-            currency=order.currency,
-            amount=order.escrow_amount,
-        ),
-    )
     _record_event(
         session,
         order,
@@ -233,6 +223,18 @@ def create_order(
         actor_id,
         {"contract_sha256": order.contract_sha256, "escrow_amount": order.escrow_amount},
         at,
+    )
+    # Last, so the brand wallet's row lock is held for as little of the transaction as can be:
+    # every accept of one brand queues on it.
+    ledger.place_escrow_hold(
+        session,
+        ledger.EscrowHold(
+            order_id=order.id,
+            organization_id=order.organization_id,
+            creator_id=order.creator_id,
+            currency=order.currency,
+            amount=order.escrow_amount,
+        ),
     )
     return order
 
