@@ -14,6 +14,7 @@ from pappus import __version__
 from pappus.accounts.api import router as accounts_router
 from pappus.campaigns.api import router as campaigns_router
 from pappus.config import Settings, get_settings
+from pappus.connectors.api import router as connectors_router
 from pappus.creators.api import router as creators_router
 from pappus.db import Database
 from pappus.errors import install_error_handlers, problem
@@ -126,6 +127,7 @@ def create_app(
     for router in (
         accounts_router,
         creators_router,
+        connectors_router,
         campaigns_router,
         orders_router,
         ledger_router,

@@ -1,4 +1,4 @@
-"""The `pappus` command: serve, demo, migrate, worker, staff, workflow."""
+"""The `pappus` command: serve, demo, sandbox, migrate, worker, staff, workflow, ledger."""
 
 from __future__ import annotations
 
@@ -78,6 +78,60 @@ def serve(
     run in this process too.\n\nExample: pappus serve --port 8080"""
     _logging()
     _serve(host, port, workers)
+
+
+@app.command()
+def sandbox(
+    host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8100,
+    seed: Annotated[int, typer.Option(help="The world's seed: same seed, same world")] = 2026,
+    accounts: Annotated[int, typer.Option(min=1, help="Accounts in the world")] = 5_000,
+    fraud_share: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Share of fraudulent creators")
+    ] = 0.12,
+    today: Annotated[
+        str | None, typer.Option(help="The world's day, YYYY-MM-DD (default: today, UTC)")
+    ] = None,
+    client_secret: Annotated[
+        str, typer.Option(envvar="PAPPUS_SANDBOX_CLIENT_SECRET", help="OAuth client secret")
+    ] = "sandbox-client-secret",
+    staff_key: Annotated[
+        str, typer.Option(envvar="PAPPUS_SANDBOX_STAFF_KEY", help="Key for /staff endpoints")
+    ] = "sandbox-staff-key",
+    failure_rate: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Share of API calls answered 503")
+    ] = 0.0,
+) -> None:
+    """Serve the simulated social platform (its own OAuth server and REST API) that Pappus
+    links creators to through the sandbox connector; see docs/sandbox.md.
+
+    Example: pappus sandbox --port 8100 --seed 2026 --accounts 5000
+    """
+    from datetime import date
+
+    import uvicorn
+
+    from pappus.sandbox.app import config_from_options, create_sandbox_app
+
+    try:
+        day = date.fromisoformat(today) if today else None
+    except ValueError:
+        raise typer.BadParameter("use YYYY-MM-DD", param_hint="--today") from None
+    config = config_from_options(
+        seed,
+        accounts,
+        fraud_share,
+        day,
+        client_secret=client_secret,
+        staff_key=staff_key,
+        failure_rate=failure_rate,
+    )
+    _logging()
+    typer.echo(
+        f"sandbox platform: {accounts:,} accounts (seed {seed}) on http://{host}:{port}; "
+        f"every account signs in with the password 'sandbox'"
+    )
+    uvicorn.run(create_sandbox_app(config), host=host, port=port, log_level="warning")
 
 
 @app.command()

@@ -40,6 +40,14 @@ class Settings(BaseSettings):
     # 32 bytes, urlsafe base64 (pappus.kit.crypto.new_key()); generated per database if unset.
     encryption_key: str | None = None
 
+    # Where this Pappus is reached by browsers (the OAuth callback is built on it).
+    public_url: str = "http://127.0.0.1:8000"
+    # Social platforms: the sandbox platform (`pappus sandbox`) and this client's credentials.
+    sandbox_url: str = "http://127.0.0.1:8100"
+    sandbox_client_id: str = "pappus"
+    sandbox_client_secret: str = "sandbox-client-secret"
+    connector_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+
     # Workflow defaults; a campaign may override the first four.
     draft_due_days: int = Field(default=7, ge=1)
     review_days: int = Field(default=3, ge=1)

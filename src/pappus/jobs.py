@@ -45,4 +45,5 @@ def use_database(db: Database) -> None:
 def load_tasks() -> None:
     """Import every domain's tasks so the consumer knows them."""
     import pappus.campaigns.tasks
+    import pappus.connectors.tasks
     import pappus.orders.tasks  # noqa: F401

@@ -117,3 +117,14 @@ def sandbox_event(provider_ref: str, amount: int, currency: str) -> bytes:
         },
     }
     return json.dumps(event, separators=(",", ":")).encode()
+
+
+ENCRYPTION_SECRET = "field_encryption_key"
+
+
+def encryption_key(session: Session) -> str:
+    """The key for field encryption at rest: PAPPUS_ENCRYPTION_KEY, or one generated once and
+    kept in the database's platform secrets (embedded mode only; see pappus.kit.crypto)."""
+    from pappus.config import get_settings
+
+    return get_settings().encryption_key or secret(session, ENCRYPTION_SECRET)

@@ -24,11 +24,10 @@ from pappus.ledger import book
 from pappus.ledger import payouts_repository as repo
 from pappus.ledger.book import Leg
 from pappus.ledger.payment_models import Payout, PayoutMethod
-from pappus.ledger.payments import SANDBOX, secret
+from pappus.ledger.payments import SANDBOX, encryption_key
 
 logger = logging.getLogger(__name__)
 
-ENCRYPTION_SECRET = "field_encryption_key"
 # Sandbox rules, like test cards: account numbers ending 0000 fail verification; payouts whose
 # amount ends in ...13 minor units are rejected by the bank and return to the creator.
 SANDBOX_BAD_ACCOUNT_SUFFIX = "0000"
@@ -41,8 +40,7 @@ class PayoutMethodUnusable(Conflict):
 
 
 def _key(session: Session) -> str:
-    configured = get_settings().encryption_key
-    return configured or secret(session, ENCRYPTION_SECRET)
+    return encryption_key(session)
 
 
 def add_payout_method(
