@@ -85,6 +85,8 @@ def test_demo_serves_and_every_demo_login_works(tmp_path: Path) -> None:
             str(port),
             "--path",
             str(tmp_path / "demo.db"),
+            "--sandbox-port",
+            str(_free_port()),
         ],
         cwd=tmp_path,
         env=env,
@@ -129,6 +131,18 @@ def test_demo_serves_and_every_demo_login_works(tmp_path: Path) -> None:
             "disputed",
         }
         assert "/api/v1/orders/{order_id}" in httpx.get(f"{base}/openapi.json").json()["paths"]
+        # and the demo creators' accounts were linked on the sandbox by OAuth, and synced
+        token = httpx.post(
+            f"{base}/api/v1/auth/token",
+            data={"username": "creator1@demo.pappus.dev", "password": "pappus-demo-2026"},
+        ).json()["access_token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        linked = httpx.get(f"{base}/api/v1/creators/me/social-accounts", headers=headers).json()
+        assert [a["status"] for a in linked["items"]] == ["active"]
+        assert linked["items"][0]["last_synced_at"] is not None
+        profile = httpx.get(f"{base}/api/v1/creators/me", headers=headers).json()
+        assert profile["primary_platform"] == "sandbox"
+        assert profile["followers"] == linked["items"][0]["followers"] >= 1_000
     finally:
         proc.send_signal(signal.SIGTERM)
         try:

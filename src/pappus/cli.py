@@ -142,9 +142,13 @@ def demo(
         "pappus-demo.db"
     ),
     seed_only: Annotated[bool, typer.Option(help="Create the demo data, then exit")] = False,
+    sandbox_port: Annotated[
+        int, typer.Option(help="TCP port of the sandbox social platform it starts")
+    ] = 8100,
 ) -> None:
     """Create a fresh demo database (a brand, creators, campaigns, orders in every state),
-    print the logins and serve it.\n\nExample: pappus demo --port 8000"""
+    start the sandbox social platform, link the demo creators' accounts on it through OAuth,
+    print the logins and serve it all.\n\nExample: pappus demo --port 8000"""
     _logging("WARNING")
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
@@ -155,16 +159,43 @@ def demo(
     os.environ["PAPPUS_DATABASE_URL"] = url
     os.environ["PAPPUS_JOBS_SQLITE_PATH"] = str(jobs)
     os.environ.pop("PAPPUS_REDIS_URL", None)
+    os.environ["PAPPUS_SANDBOX_URL"] = f"http://127.0.0.1:{sandbox_port}"
+    os.environ["PAPPUS_PUBLIC_URL"] = f"http://{host}:{port}"
     from pappus.config import get_settings
 
     get_settings.cache_clear()
-    from pappus.demo import DEMO_PASSWORD, seed_demo
+    from pappus.demo import CREATORS as DEMO_CREATORS
+    from pappus.demo import DEMO_PASSWORD, link_demo_creators, seed_demo
     from pappus.migrate import upgrade
+    from pappus.sandbox.app import SandboxConfig
+    from pappus.sandbox.server import start_in_thread
+    from pappus.sandbox.world import WorldSpec
 
+    settings = get_settings()
+    world = WorldSpec(seed=2026, accounts=5_000)
+    try:
+        sandbox = start_in_thread(
+            SandboxConfig(
+                spec=world,
+                client_id=settings.sandbox_client_id,
+                client_secret=settings.sandbox_client_secret,
+            ),
+            port=sandbox_port,
+        )
+    except RuntimeError as exc:
+        raise typer.BadParameter(f"{exc}; pick another port", param_hint="--sandbox-port") from None
     upgrade(url)
     with typer.progressbar(length=100, label="Building the demo world") as bar:
         logins = seed_demo(url, progress=bar.update)
+    with typer.progressbar(
+        length=len(DEMO_CREATORS), label="Linking the creators on the sandbox"
+    ) as bar:
+        linked = link_demo_creators(url, world, progress=bar.update)
     typer.echo("")
+    typer.echo(
+        f"Sandbox social platform on {sandbox.url}: {len(linked)} demo creators linked by "
+        "OAuth (accounts sign in there with the password 'sandbox')"
+    )
     typer.echo(f"Pappus demo on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
     typer.echo(f"Every demo login uses the password: {DEMO_PASSWORD}")
     for role, email in logins:
@@ -174,6 +205,7 @@ def demo(
         f"-d username={logins[0][1]} -d password={DEMO_PASSWORD}"
     )
     if seed_only:
+        sandbox.stop()
         return
     _logging("INFO")
     _serve(host, port, 1)

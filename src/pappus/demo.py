@@ -4,6 +4,7 @@ deadlines and timers look as they would in real use."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,6 +15,7 @@ from pappus.accounts import service as accounts
 from pappus.accounts.principal import Principal
 from pappus.campaigns import schemas as campaign_schemas
 from pappus.campaigns import service as campaigns
+from pappus.connectors import service as social
 from pappus.creators import service as creators
 from pappus.creators.schemas import CreatorUpdate
 from pappus.db import Database
@@ -21,6 +23,9 @@ from pappus.kit.clock import clock
 from pappus.ledger import service as ledger
 from pappus.orders import schemas as order_schemas
 from pappus.orders import service as orders
+from pappus.sandbox import consent
+from pappus.sandbox import world as sandbox_world
+from pappus.sandbox.world import WorldSpec
 
 DEMO_PASSWORD = "pappus-demo-2026"
 
@@ -441,3 +446,54 @@ def _draft_brief() -> campaign_schemas.CampaignCreate:
             "budget_amount": 8_000_000,
         }
     )
+
+
+# -- the demo creators' social accounts on the sandbox platform -----------------------------
+
+
+def _closest_genuine_account(spec: WorldSpec, followers: int, taken: set[int]) -> int:
+    """The sandbox account without fraud whose follower count is closest (by ratio)."""
+    best, best_distance = -1, float("inf")
+    for index in range(spec.accounts):
+        if index in taken:
+            continue
+        candidate = sandbox_world.account(spec, index)
+        if candidate.fraud or candidate.followers < 1_000:
+            continue
+        distance = abs(math.log(candidate.followers / followers))
+        if distance < best_distance:
+            best, best_distance = index, distance
+    if best < 0:
+        raise RuntimeError("the sandbox world has no genuine account left to link")
+    return best
+
+
+def link_demo_creators(
+    url: str, spec: WorldSpec, progress: Callable[[int], None] = lambda _: None
+) -> list[tuple[str, str]]:
+    """Link every demo creator to a sandbox account of about their size the way a creator
+    would (Pappus starts the OAuth flow, the creator signs in on the sandbox's consent page
+    and allows, the platform redirects back), then sync it. The sandbox must be serving at
+    PAPPUS_SANDBOX_URL. Returns (creator email, sandbox handle) pairs."""
+    db = Database(url)
+    taken: set[int] = set()
+    linked = []
+    try:
+        for number, creator in enumerate(CREATORS, start=1):
+            email = f"creator{number}@demo.pappus.dev"
+            index = _closest_genuine_account(spec, int(creator["followers"]), taken)
+            taken.add(index)
+            handle = sandbox_world.account(spec, index).handle
+            with db.unit_of_work() as session:
+                principal = accounts.principal_for_user(
+                    session, accounts.get_user_by_email(session, email)
+                )
+                started = social.start_link(session, principal, "sandbox")
+            code, state = consent.allow(started.authorization_url, handle)
+            account = social.complete_link(db, "sandbox", state, code, None)
+            social.sync_account(db, account.id)
+            linked.append((email, handle))
+            progress(1)
+    finally:
+        db.dispose()
+    return linked

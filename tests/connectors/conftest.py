@@ -4,17 +4,15 @@
 from __future__ import annotations
 
 import socket
-import threading
-import time
 from collections.abc import Iterator
 from datetime import date
 
 import httpx
 import pytest
-import uvicorn
 
 from pappus.config import get_settings
-from pappus.sandbox.app import SandboxConfig, create_sandbox_app
+from pappus.sandbox.app import SandboxConfig
+from pappus.sandbox.server import start_in_thread
 from pappus.sandbox.world import WorldSpec
 
 STAFF_KEY = "test-staff-key"
@@ -42,22 +40,11 @@ class Sandbox:
 @pytest.fixture(scope="session")
 def sandbox_server() -> Iterator[Sandbox]:
     config = SandboxConfig(spec=WORLD, client_secret=CLIENT_SECRET, staff_key=STAFF_KEY)
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_sandbox_app(config), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the sandbox server did not start")
-        time.sleep(0.05)
+    running = start_in_thread(config, port=_free_port())
     try:
-        yield Sandbox(f"http://127.0.0.1:{port}", config)
+        yield Sandbox(running.url, config)
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+        running.stop()
 
 
 @pytest.fixture
