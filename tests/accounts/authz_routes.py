@@ -218,6 +218,30 @@ ROUTES: tuple[Route, ...] = (
     route("PATCH", "/creators/me", only(CREATORS, "creator_only"), body={"bio": "New bio"}),
     route("GET", "/creators", everyone()),
     route("GET", "/creators/{creator_id}", everyone(), targets={"creator_id": "creator_a"}),
+    route("GET", "/creators/{creator_id}/similar", everyone(), targets={"creator_id": "creator_a"}),
+    # -- social accounts, linked by OAuth (the full flow: tests/connectors/test_linking.py) --
+    route(
+        "POST",
+        "/creators/me/social-accounts",
+        only(CREATORS, "creator_only"),
+        body={"platform": "sandbox"},
+    ),
+    route("GET", "/creators/me/social-accounts", only(CREATORS, "creator_only")),
+    *(
+        route(
+            method,
+            path,
+            {**only(CREATORS, "creator_only"), "creator_a": NOT_FOUND, "creator_b": NOT_FOUND},
+            targets={"account_id": "deposit"},
+            note="an id that is no social account",
+        )
+        for method, path in (
+            ("GET", "/creators/me/social-accounts/{account_id}"),
+            ("POST", "/creators/me/social-accounts/{account_id}/sync"),
+            ("DELETE", "/creators/me/social-accounts/{account_id}"),
+        )
+    ),
+    public("GET", "/connectors/{platform}/callback"),  # authenticated by its one-time state
     # -- campaigns --------------------------------------------------------------------------
     route("POST", "/campaigns", brand("member"), body=CAMPAIGN_BODY, scope="campaigns:write"),
     route(

@@ -204,6 +204,14 @@ def _signed_deposit_confirmation(env: Env) -> httpx.Response:
 def test_public_route_answers_without_credentials(authz: Env, row: Route) -> None:
     if (row.method, row.path) == ("POST", "/webhooks/payments/{provider}"):
         response = _signed_deposit_confirmation(authz)
+    elif (row.method, row.path) == ("GET", "/connectors/{platform}/callback"):
+        # Reached without credentials; only a one-time state issued to a creator links
+        # anything (the whole flow against the sandbox: tests/connectors/test_linking.py).
+        response = authz.client.get(
+            f"{API_PREFIX}/connectors/sandbox/callback", params={"state": "unknown", "code": "x"}
+        )
+        assert response.json()["code"] == "invalid_oauth_state", response.text
+        return
     else:
         request = dict(PUBLIC_REQUESTS[(row.method, row.path)])
         if "data" in request:

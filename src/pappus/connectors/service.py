@@ -213,12 +213,9 @@ def list_accounts(session: Session, principal: Principal) -> list[SocialAccount]
 
 
 def own_account(session: Session, principal: Principal, account_id: str) -> SocialAccount:
+    creator_id = principal.require_creator()  # others are refused before any lookup
     account = repo.get(session, account_id)
-    if (
-        account is None
-        or account.creator_id != principal.require_creator()
-        or account.status == "unlinked"
-    ):
+    if account is None or account.creator_id != creator_id or account.status == "unlinked":
         raise NotFound("social account not found")
     return account
 
@@ -249,7 +246,20 @@ class _Fetched:
     audience: dict[str, object]
     history: list[tuple[object, int]]
     engagement_rate_bp: int | None
+    topics: list[str]
+    last_post_at: datetime | None
     tokens: TokenSet | None
+
+
+def topics_of(posts: list[PlatformPost], limit: int = 12) -> list[str]:
+    """The hashtags the creator uses most, without '#', most frequent first."""
+    counts: dict[str, int] = {}
+    for post in posts:
+        for tag in post.hashtags:
+            word = tag.strip().lstrip("#").strip()[:40]
+            if word:
+                counts[word] = counts.get(word, 0) + 1
+    return [t for t, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]]
 
 
 def _access_token(session: Session, account: SocialAccount) -> tuple[str | None, str | None, bool]:
@@ -295,6 +305,8 @@ def _fetch(connector: Connector, access: str, refreshed: TokenSet | None) -> _Fe
         audience=audience.model_dump(mode="json"),
         history=[(h.date, h.followers) for h in history],
         engagement_rate_bp=engagement_rate_bp(posts, profile.followers, profile.as_of),
+        topics=topics_of(posts),
+        last_post_at=max((p.published_at for p in posts), default=None),
         tokens=refreshed,
     )
 
@@ -331,6 +343,11 @@ def sync_account(db: Database, account_id: str) -> str:
         _apply_profile(account, fetched.profile)
         account.audience = fetched.audience
         account.engagement_rate_bp = fetched.engagement_rate_bp
+        account.profile = {
+            **account.profile,
+            "topics": fetched.topics,
+            "last_post_at": fetched.last_post_at.isoformat() if fetched.last_post_at else None,
+        }
         account.last_synced_at = now()
         account.sync_failures, account.last_sync_error = 0, None
         repo.save_follower_counts(session, account.id, fetched.history)  # type: ignore[arg-type]
@@ -362,6 +379,12 @@ def _update_creator(session: Session, creator_id: str) -> None:
     profile.engagement_rate_bp = main.engagement_rate_bp
     profile.primary_platform = main.platform
     profile.handle = main.handle
+    profile.audience = dict(main.audience or {})
+    profile.topics = list((main.profile or {}).get("topics") or [])
+    posted = [
+        datetime.fromisoformat(p) for a in linked if (p := (a.profile or {}).get("last_post_at"))
+    ]
+    profile.last_active_at = max(posted, default=profile.last_active_at)
     session.flush()
 
 

@@ -15,7 +15,11 @@ from pappus.kit.ids import new_id
 
 class CreatorProfile(Base):
     __tablename__ = "creator_profiles"
-    __table_args__ = (Index("ix_creator_profiles_followers_id", "followers", "id"),)
+    __table_args__ = (
+        Index("ix_creator_profiles_followers_id", "followers", "id"),
+        # The discovery index catches up on changed profiles by this column.
+        Index("ix_creator_profiles_updated_at_id", "updated_at", "id"),
+    )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("cr"))
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
@@ -30,6 +34,13 @@ class CreatorProfile(Base):
     followers: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
     engagement_rate_bp: Mapped[int | None]
     audience_quality_score: Mapped[int | None]
+    # From the largest linked social account at its last sync: the audience's gender split,
+    # age bands, top regions and interests (shares 0..1), and the topics of recent posts.
+    audience: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    topics: Mapped[list[str]] = mapped_column(default=list)
+    last_active_at: Mapped[datetime | None]  # the creator's latest post on a linked account
+    # unvetted | pending | approved | rejected | flagged (the vetting issue fills it)
+    vetting_status: Mapped[str] = mapped_column(String(16), default="unvetted")
     # Private until an order exists between the creator and the brand.
     rate_card: Mapped[list[Any]] = mapped_column(default=list)
     contact_email: Mapped[str | None] = mapped_column(String(320))

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pappus.creators.models import CreatorProfile
+from pappus.creators.search import CatalogRow
+
+_CATALOG_COLUMNS = [
+    getattr(CreatorProfile, name)
+    for name in CatalogRow.__dataclass_fields__  # the columns discovery reads, in its order
+]
 
 
 def add(session: Session, profile: CreatorProfile) -> None:
@@ -30,48 +36,27 @@ def id_for_user(session: Session, user_id: str) -> str | None:
     ).first()
 
 
-@dataclass(frozen=True)
-class CreatorFilter:
-    query: str | None = None
-    min_followers: int | None = None
-    max_followers: int | None = None  # exclusive
-    category: str | None = None
-    region: str | None = None
-    available: bool | None = None
-
-
-def search(
-    session: Session, flt: CreatorFilter, *, after_id: str | None, limit: int
-) -> Sequence[CreatorProfile]:
-    """Newest first. JSON-array filters are applied in Python over a bounded scan for now;
-    the discovery issue replaces this with indexed search."""
-    query = select(CreatorProfile).order_by(CreatorProfile.id.desc())
-    if flt.min_followers is not None:
-        query = query.where(CreatorProfile.followers >= flt.min_followers)
-    if flt.max_followers is not None:
-        query = query.where(CreatorProfile.followers < flt.max_followers)
-    if flt.available is not None:
-        query = query.where(CreatorProfile.available.is_(flt.available))
-    if flt.query:
-        like = f"%{flt.query.lower()}%"
-        query = query.where(
-            or_(
-                CreatorProfile.display_name.ilike(like),
-                CreatorProfile.bio.ilike(like),
-                CreatorProfile.handle.ilike(like),
-            )
+def catalog_rows(session: Session, since: datetime | None) -> Iterator[CatalogRow]:
+    """Every profile (by id, for a build), or those changed at or after `since`, streamed."""
+    query = select(*_CATALOG_COLUMNS)
+    if since is None:
+        query = query.order_by(CreatorProfile.id)
+    else:
+        query = query.where(CreatorProfile.updated_at >= since).order_by(
+            CreatorProfile.updated_at, CreatorProfile.id
         )
-    if after_id:
-        query = query.where(CreatorProfile.id < after_id)
-    if flt.category is None and flt.region is None:
-        return session.scalars(query.limit(limit + 1)).all()
-    found: list[CreatorProfile] = []
-    for profile in session.scalars(query.execution_options(yield_per=500)):
-        if flt.category is not None and flt.category not in (profile.categories or []):
-            continue
-        if flt.region is not None and flt.region not in (profile.regions or []):
-            continue
-        found.append(profile)
-        if len(found) > limit:
-            break
-    return found
+    for row in session.execute(query.execution_options(yield_per=5_000)):
+        yield CatalogRow(*row)
+
+
+def get_many(session: Session, creator_ids: Sequence[str]) -> list[CreatorProfile]:
+    """The profiles, in the order of `creator_ids` (missing ones skipped)."""
+    if not creator_ids:
+        return []
+    found = {
+        p.id: p
+        for p in session.scalars(
+            select(CreatorProfile).where(CreatorProfile.id.in_(list(creator_ids)))
+        )
+    }
+    return [found[i] for i in creator_ids if i in found]

@@ -4,7 +4,7 @@ with an order)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictInt
 
@@ -54,6 +54,13 @@ class CreatorPublic(BaseModel):
     tier: Tier | None
     engagement_rate_bp: int | None
     audience_quality_score: int | None
+    vetting_status: str
+    audience: dict[str, Any] = Field(
+        description="From the largest linked account: gender, age_bands, top_regions, "
+        "interests (shares 0..1)"
+    )
+    topics: list[str]
+    last_active_at: datetime | None
     available: bool
     created_at: datetime
 
@@ -61,3 +68,23 @@ class CreatorPublic(BaseModel):
 class CreatorPrivate(CreatorPublic):
     rate_card: list[RateCardEntry]
     contact_email: str | None
+
+
+class DiscoveryFacets(BaseModel):
+    """Counts over everything the filters matched (not only this page)."""
+
+    tier: dict[str, int]
+    category: dict[str, int]
+    region: dict[str, int]
+
+
+class DiscoveryPage(BaseModel):
+    items: list[CreatorPublic]
+    next_cursor: str | None = None
+    total: int = Field(description="Creators matching the filters")
+    facets: DiscoveryFacets | None = None
+
+
+Sort = Literal["relevance", "followers", "engagement", "quality", "price", "cpe"]
+AgeBand = Literal["13-17", "18-24", "25-34", "35-44", "45+"]
+VettingStatus = Literal["unvetted", "pending", "approved", "rejected", "flagged"]

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import logging
+import threading
+import weakref
+from dataclasses import replace
 from typing import Any
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from pappus.accounts.principal import Principal
 from pappus.creators import repository as repo
 from pappus.creators.models import CreatorProfile
-from pappus.creators.repository import CreatorFilter
 from pappus.creators.schemas import CreatorPrivate, CreatorPublic, CreatorUpdate
-from pappus.creators.taxonomy import tier_bounds, tier_for
+from pappus.creators.search import DiscoveryIndex, DiscoveryQuery, DiscoveryResult
+from pappus.creators.taxonomy import tier_for
 from pappus.errors import NotFound
+from pappus.kit.clock import now
+from pappus.orders import service as orders
 
-LISTING_FLOOR = 1_000  # creators under 1k followers are not listed in discovery
+logger = logging.getLogger(__name__)
 
 
 def create_profile(session: Session, *, user_id: str, display_name: str, contact_email: str) -> str:
@@ -61,6 +69,10 @@ def to_public(profile: CreatorProfile) -> CreatorPublic:
         tier=tier_for(profile.followers),  # type: ignore[arg-type,unused-ignore]
         engagement_rate_bp=profile.engagement_rate_bp,
         audience_quality_score=profile.audience_quality_score,
+        vetting_status=profile.vetting_status,
+        audience=dict(profile.audience or {}),
+        topics=list(profile.topics or []),
+        last_active_at=profile.last_active_at,
         available=profile.available,
         created_at=profile.created_at,
     )
@@ -74,31 +86,48 @@ def to_private(profile: CreatorProfile) -> CreatorPrivate:
     )
 
 
+# -- discovery --------------------------------------------------------------------------------
+
+_indexes: weakref.WeakKeyDictionary[Any, DiscoveryIndex] = weakref.WeakKeyDictionary()
+_indexes_lock = threading.Lock()
+
+
+def discovery_index(session: Session) -> DiscoveryIndex:
+    """This process's index of the catalog behind `session`'s database, built on first use
+    and caught up with changed profiles (at most once a second) before it answers."""
+    bind = session.get_bind()
+    pool = bind.pool if isinstance(bind, Engine) else bind.engine.pool  # one per Database
+    with _indexes_lock:
+        index = _indexes.get(pool)
+        if index is None:
+            index = _indexes[pool] = DiscoveryIndex()
+    if not index.built:
+        with index.lock:
+            if not index.built:
+                index.load(repo.catalog_rows(session, None))
+                logger.info(
+                    "discovery index built: %d creators in %.1f s",
+                    index.size,
+                    index.build_seconds or 0,
+                )
+        return index
+    since = index.refresh_since()
+    if since is not None:
+        index.apply(repo.catalog_rows(session, since))
+    return index
+
+
 def discover(
-    session: Session,
-    *,
-    query: str | None,
-    tier: str | None,
-    min_followers: int | None,
-    max_followers: int | None,
-    category: str | None,
-    region: str | None,
-    available: bool | None,
-    after_id: str | None,
-    limit: int,
-) -> list[CreatorProfile]:
-    low = max(min_followers or 0, LISTING_FLOOR)
-    high = max_followers + 1 if max_followers is not None else None
-    if tier is not None:
-        floor, ceiling = tier_bounds(tier)
-        low = max(low, floor)
-        high = ceiling if high is None else min(high, ceiling) if ceiling else high
-    flt = CreatorFilter(
-        query=query.strip() if query else None,
-        min_followers=low,
-        max_followers=high,
-        category=category,
-        region=region,
-        available=available,
-    )
-    return list(repo.search(session, flt, after_id=after_id, limit=limit))
+    session: Session, principal: Principal, query: DiscoveryQuery, *, not_worked_with: bool
+) -> tuple[DiscoveryResult, list[CreatorProfile]]:
+    """Search the catalog: the page's profiles in order, with the total and facet counts."""
+    if not_worked_with:
+        worked_with = orders.creators_worked_with(session, principal)
+        query = replace(query, exclude_ids=frozenset(worked_with))
+    result = discovery_index(session).search(query, now())
+    return result, repo.get_many(session, result.ids)
+
+
+def similar_creators(session: Session, creator_id: str, limit: int) -> list[CreatorProfile]:
+    get_profile(session, creator_id)
+    return repo.get_many(session, discovery_index(session).similar_to(creator_id, limit))

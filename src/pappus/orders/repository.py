@@ -104,6 +104,18 @@ def order_ids_for_sources(session: Session, source_ids: Sequence[str]) -> dict[s
     return {source: order_id for source, order_id in rows}
 
 
+def creators_with_orders(session: Session, organization_ids: Sequence[str]) -> set[str]:
+    if not organization_ids:
+        return set()
+    return set(
+        session.scalars(
+            select(Order.creator_id)
+            .where(Order.organization_id.in_(list(organization_ids)))
+            .distinct()
+        ).all()
+    )
+
+
 def has_order_between(session: Session, organization_ids: Sequence[str], creator_id: str) -> bool:
     if not organization_ids:
         return False

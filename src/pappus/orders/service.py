@@ -987,6 +987,11 @@ def order_ids_for_sources(session: Session, source_ids: list[str]) -> dict[str, 
     return repo.order_ids_for_sources(session, source_ids)
 
 
+def creators_worked_with(session: Session, principal: Principal) -> set[str]:
+    """Creators with an order from any of the caller's organizations."""
+    return repo.creators_with_orders(session, list(principal.roles))
+
+
 def brand_has_order_with(session: Session, principal: Principal, creator_id: str) -> bool:
     return repo.has_order_between(session, list(principal.roles), creator_id)
 

@@ -1,0 +1,631 @@
+"""The discovery index: the creator catalog as numpy columns plus an inverted text index,
+held in each API process and kept current from the database.
+
+Why in memory: discovery combines a dozen filters, a full-text query in Chinese or English,
+several sorts and facet counts over whatever matched. At a million creators neither SQLite nor
+PostgreSQL answers that in tens of milliseconds with ordinary indexes (facet counts over a
+broad filter alone read most of the table), while vectorised numpy does each step in a few.
+
+How it stays correct with many processes: the database is the only truth. Each process builds
+its index on first use and, before answering, reads the profiles whose `updated_at` is at or
+after its watermark minus an overlap (so slow commits and small clock differences are caught),
+at most once a second. Text matches are recomputed for changed creators in a small delta.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+import re
+import threading
+import time
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from pappus.creators.taxonomy import CATEGORIES, FORMATS, TIER_FLOORS
+from pappus.errors import InvalidInput
+
+TIERS = ("under", "nano", "koc", "mid", "head")  # codes 0..4
+AGE_BANDS = ("13-17", "18-24", "25-34", "35-44", "45+")
+VETTING = ("unvetted", "pending", "approved", "rejected", "flagged")
+SORTS = ("relevance", "followers", "engagement", "quality", "price", "cpe")
+LISTING_FLOOR = 1_000
+REGION_SLOTS, LANGUAGE_SLOTS, AUDIENCE_REGION_SLOTS = 4, 3, 5
+REFRESH_EVERY_SECONDS = 1.0
+REFRESH_OVERLAP = timedelta(seconds=10)
+POSITION_BITS = 24  # positions up to 16.7 million creators per index
+MAX_KEY = (1 << (62 - POSITION_BITS)) - 1
+EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
+_LATIN = re.compile(r"[a-z0-9]+")
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
+
+Int = npt.NDArray[np.int64]
+Bool = npt.NDArray[np.bool_]
+
+
+# -- text ------------------------------------------------------------------------------------
+
+
+def normalise(text: str) -> str:
+    """NFKC (full-width letters and digits become half-width) and lower case."""
+    return unicodedata.normalize("NFKC", text).lower()
+
+
+def tokens(text: str, *, prefixes: bool = False) -> set[str]:
+    """Latin words (with their 3- to 8-letter prefixes when `prefixes`, for names) and, for
+    Chinese, single characters and character bigrams (no dictionary needed)."""
+    text = normalise(text)
+    found: set[str] = set()
+    for word in _LATIN.findall(text):
+        found.add(word)
+        if prefixes:
+            found.update(word[:n] for n in range(3, min(len(word), 8)))
+    for run in _CJK.findall(text):
+        found.update(run)
+        found.update(run[i : i + 2] for i in range(len(run) - 1))
+    return found
+
+
+def query_tokens(text: str) -> list[str]:
+    """What a query must match: Latin words, and Chinese runs as bigrams (a run of one
+    character as itself)."""
+    text = normalise(text)
+    wanted = list(dict.fromkeys(_LATIN.findall(text)))
+    for run in _CJK.findall(text):
+        if len(run) == 1:
+            wanted.append(run)
+        else:
+            wanted += [run[i : i + 2] for i in range(len(run) - 1)]
+    return list(dict.fromkeys(wanted))
+
+
+# -- a creator as the index sees it ----------------------------------------------------------
+
+
+@dataclass
+class CatalogRow:
+    """The columns of a creator profile that discovery reads (see creators.repository)."""
+
+    id: str
+    display_name: str
+    handle: str | None
+    bio: str
+    categories: list[str]
+    regions: list[str]
+    languages: list[str]
+    topics: list[str]
+    primary_platform: str | None
+    followers: int
+    engagement_rate_bp: int | None
+    audience_quality_score: int | None
+    rate_card: list[dict[str, Any]]
+    audience: dict[str, Any]
+    last_active_at: datetime | None
+    vetting_status: str
+    available: bool
+    updated_at: datetime
+
+
+def tier_code(followers: int) -> int:
+    for tier, floor in TIER_FLOORS:
+        if followers >= floor:
+            return TIERS.index(tier)
+    return 0
+
+
+class _Codes:
+    """String values (regions, languages, platforms) as small integers."""
+
+    def __init__(self) -> None:
+        self.codes: dict[str, int] = {}
+        self.names: list[str] = []
+
+    def code(self, value: str) -> int:
+        found = self.codes.get(value)
+        if found is None:
+            found = self.codes[value] = len(self.names)
+            self.names.append(value)
+        return found
+
+    def find(self, value: str) -> int:
+        return self.codes.get(value, -1)
+
+
+# -- the query -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DiscoveryQuery:
+    text: str | None = None
+    platform: str | None = None
+    tiers: tuple[str, ...] = ()
+    min_followers: int | None = None
+    max_followers: int | None = None
+    min_engagement_bp: int | None = None
+    max_engagement_bp: int | None = None
+    categories: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    audience_female_min: float | None = None
+    audience_female_max: float | None = None
+    audience_age: str | None = None
+    audience_age_min: float | None = None
+    audience_region: str | None = None
+    audience_region_min: float | None = None
+    price_format: str | None = None
+    min_price: int | None = None
+    max_price: int | None = None
+    min_quality: int | None = None
+    vetting_statuses: tuple[str, ...] = ()
+    active_within_days: int | None = None
+    available: bool | None = None
+    exclude_ids: frozenset[str] = frozenset()
+    only_ids: frozenset[str] | None = None
+    sort: str = "relevance"
+    limit: int = 20
+    cursor: str | None = None
+    facets: bool = True
+
+
+@dataclass(frozen=True)
+class Facets:
+    tier: dict[str, int]
+    category: dict[str, int]
+    region: dict[str, int]
+
+
+@dataclass(frozen=True)
+class DiscoveryResult:
+    ids: list[str]
+    next_cursor: str | None
+    total: int
+    facets: Facets | None
+    scores: dict[str, float] = field(default_factory=dict)
+
+
+def encode_cursor(sort: str, key: int) -> str:
+    raw = json.dumps({"s": sort, "k": key}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, sort: str) -> int:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        value = json.loads(raw)
+        key = value["k"]
+        if value["s"] != sort or not isinstance(key, int):
+            raise ValueError
+    except (binascii.Error, ValueError, KeyError, TypeError, json.JSONDecodeError):
+        raise InvalidInput(
+            "cursor is not one this search issued (same sort needed)", field="query.cursor"
+        ) from None
+    return key
+
+
+# -- the index -------------------------------------------------------------------------------
+
+
+class DiscoveryIndex:
+    """One process's index of the catalog. Thread-safe: one thread refreshes at a time and
+    readers see whole arrays (a row changing during a query shows old or new values)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.size = 0
+        self.ids: list[str] = []
+        self.position: dict[str, int] = {}
+        self.regions, self.languages, self.platforms = _Codes(), _Codes(), _Codes()
+        self.watermark: datetime | None = None
+        self.checked_at = 0.0
+        self.built = False
+        self.build_seconds: float | None = None
+        self._allocate(1024)
+        # text: token -> positions, for the name field and the body field, built in bulk;
+        # creators changed since are in the delta and masked out of the bulk postings
+        self.name_postings: dict[str, npt.NDArray[np.int32]] = {}
+        self.body_postings: dict[str, npt.NDArray[np.int32]] = {}
+        self.delta_name: dict[str, set[int]] = {}
+        self.delta_body: dict[str, set[int]] = {}
+        self.delta_tokens: dict[int, tuple[set[str], set[str]]] = {}
+
+    # -- storage
+
+    def _allocate(self, capacity: int) -> None:
+        def grow(old: Any, shape: tuple[int, ...], dtype: Any, fill: Any) -> Any:
+            new = np.full(shape, fill, dtype=dtype)
+            if old is not None:
+                new[: self.size] = old[: self.size]
+            return new
+
+        get = self.__dict__.get
+        self.capacity = capacity
+        self.followers = grow(get("followers"), (capacity,), np.int64, 0)
+        self.engagement = grow(get("engagement"), (capacity,), np.int32, -1)
+        self.quality = grow(get("quality"), (capacity,), np.int16, -1)
+        self.tier = grow(get("tier"), (capacity,), np.int8, 0)
+        self.category_bits = grow(get("category_bits"), (capacity,), np.uint32, 0)
+        self.region_codes = grow(get("region_codes"), (capacity, REGION_SLOTS), np.int32, -1)
+        self.language_codes = grow(get("language_codes"), (capacity, LANGUAGE_SLOTS), np.int32, -1)
+        self.platform = grow(get("platform"), (capacity,), np.int32, -1)
+        self.available = grow(get("available"), (capacity,), np.bool_, False)
+        self.vetting = grow(get("vetting"), (capacity,), np.int8, 0)
+        self.active_day = grow(get("active_day"), (capacity,), np.int32, -1)
+        self.female = grow(get("female"), (capacity,), np.float32, np.nan)
+        self.age = grow(get("age"), (capacity, len(AGE_BANDS)), np.float32, np.nan)
+        self.audience_region_codes = grow(
+            get("audience_region_codes"), (capacity, AUDIENCE_REGION_SLOTS), np.int32, -1
+        )
+        self.audience_region_shares = grow(
+            get("audience_region_shares"), (capacity, AUDIENCE_REGION_SLOTS), np.float32, 0.0
+        )
+        self.price = grow(get("price"), (capacity, len(FORMATS)), np.int64, -1)
+        self.in_delta = grow(get("in_delta"), (capacity,), np.bool_, False)
+
+    def _set_columns(self, pos: int, row: CatalogRow) -> None:
+        self.followers[pos] = row.followers
+        self.engagement[pos] = -1 if row.engagement_rate_bp is None else row.engagement_rate_bp
+        self.quality[pos] = -1 if row.audience_quality_score is None else row.audience_quality_score
+        self.tier[pos] = tier_code(row.followers)
+        bits = 0
+        for category in row.categories or []:
+            if category in CATEGORIES:
+                bits |= 1 << CATEGORIES.index(category)
+        self.category_bits[pos] = bits
+        self._set_codes(self.region_codes, pos, row.regions, self.regions)
+        self._set_codes(self.language_codes, pos, row.languages, self.languages)
+        platform = row.primary_platform
+        self.platform[pos] = self.platforms.code(platform) if platform else -1
+        self.available[pos] = row.available
+        status = row.vetting_status
+        self.vetting[pos] = VETTING.index(status) if status in VETTING else 0
+        active = row.last_active_at
+        self.active_day[pos] = (active - EPOCH).days if active else -1
+        audience = row.audience or {}
+        gender = audience.get("gender") or {}
+        female = gender.get("female")
+        self.female[pos] = float(female) if isinstance(female, int | float) else np.nan
+        ages = audience.get("age_bands") or {}
+        for i, band in enumerate(AGE_BANDS):
+            share = ages.get(band)
+            self.age[pos, i] = float(share) if isinstance(share, int | float) else np.nan
+        tops = sorted(
+            ((str(k), float(v)) for k, v in (audience.get("top_regions") or {}).items()),
+            key=lambda kv: -kv[1],
+        )[:AUDIENCE_REGION_SLOTS]
+        self.audience_region_codes[pos] = -1
+        self.audience_region_shares[pos] = 0.0
+        for i, (region, share) in enumerate(tops):
+            self.audience_region_codes[pos, i] = self.regions.code(region)
+            self.audience_region_shares[pos, i] = share
+        self.price[pos] = -1
+        for entry in row.rate_card or []:
+            fmt, amount = entry.get("format"), entry.get("amount")
+            if fmt in FORMATS and isinstance(amount, int) and amount >= 0:
+                i = FORMATS.index(fmt)
+                current = self.price[pos, i]
+                self.price[pos, i] = amount if current < 0 else min(current, amount)
+
+    @staticmethod
+    def _set_codes(matrix: Any, pos: int, values: Sequence[str], codes: _Codes) -> None:
+        matrix[pos] = -1
+        for i, value in enumerate(list(dict.fromkeys(values or []))[: matrix.shape[1]]):
+            matrix[pos, i] = codes.code(str(value))
+
+    @staticmethod
+    def _texts(row: CatalogRow) -> tuple[set[str], set[str]]:
+        name = tokens(f"{row.display_name} {row.handle or ''}", prefixes=True)
+        body = tokens(" ".join([row.bio, *(row.topics or []), *(row.categories or [])]))
+        return name, body
+
+    # -- building and refreshing
+
+    def load(self, rows: Iterable[CatalogRow]) -> None:
+        """Build from scratch (a full read of the catalog)."""
+        started = time.perf_counter()
+        name_pairs: dict[str, list[int]] = {}
+        body_pairs: dict[str, list[int]] = {}
+        with self.lock:
+            for row in rows:
+                pos = self._place(row)
+                self._set_columns(pos, row)
+                name, body = self._texts(row)
+                for token in name:
+                    name_pairs.setdefault(token, []).append(pos)
+                for token in body:
+                    body_pairs.setdefault(token, []).append(pos)
+                self._see(row.updated_at)
+            self.name_postings = {t: np.array(p, dtype=np.int32) for t, p in name_pairs.items()}
+            self.body_postings = {t: np.array(p, dtype=np.int32) for t, p in body_pairs.items()}
+            self.built = True
+            self.checked_at = time.monotonic()
+            self.build_seconds = time.perf_counter() - started
+
+    def apply(self, rows: Iterable[CatalogRow]) -> int:
+        """Apply changed or new creators (a refresh); their text goes to the delta."""
+        changed = 0
+        with self.lock:
+            for row in rows:
+                pos = self._place(row)
+                self._set_columns(pos, row)
+                self._retext(pos, *self._texts(row))
+                self._see(row.updated_at)
+                changed += 1
+        return changed
+
+    def _place(self, row: CatalogRow) -> int:
+        pos = self.position.get(row.id)
+        if pos is None:
+            if self.size >= self.capacity:
+                self._allocate(self.capacity * 2)
+            if self.size >= 1 << POSITION_BITS:
+                raise RuntimeError("the discovery index holds at most 16.7 million creators")
+            pos = self.size
+            self.size += 1
+            self.ids.append(row.id)
+            self.position[row.id] = pos
+        return pos
+
+    def _retext(self, pos: int, name: set[str], body: set[str]) -> None:
+        old = self.delta_tokens.get(pos)
+        if old is not None:
+            for token in old[0]:
+                self.delta_name.get(token, set()).discard(pos)
+            for token in old[1]:
+                self.delta_body.get(token, set()).discard(pos)
+        for token in name:
+            self.delta_name.setdefault(token, set()).add(pos)
+        for token in body:
+            self.delta_body.setdefault(token, set()).add(pos)
+        self.delta_tokens[pos] = (name, body)
+        self.in_delta[pos] = True
+
+    def _see(self, updated_at: datetime) -> None:
+        if self.watermark is None or updated_at > self.watermark:
+            self.watermark = updated_at
+
+    def refresh_since(self) -> datetime | None:
+        """Where the next refresh reads from, or None when it is not due yet."""
+        if time.monotonic() - self.checked_at < REFRESH_EVERY_SECONDS:
+            return None
+        self.checked_at = time.monotonic()
+        return (self.watermark or EPOCH) - REFRESH_OVERLAP
+
+    # -- querying
+
+    def _postings(self, token: str) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32]]:
+        """(name positions, body positions) containing `token`."""
+        empty = np.empty(0, dtype=np.int32)
+        name = self.name_postings.get(token, empty)
+        body = self.body_postings.get(token, empty)
+        if self.delta_tokens:
+            name = name[~self.in_delta[name]] if len(name) else name
+            body = body[~self.in_delta[body]] if len(body) else body
+            extra_name = self.delta_name.get(token)
+            extra_body = self.delta_body.get(token)
+            if extra_name:
+                name = np.union1d(name, np.fromiter(extra_name, dtype=np.int32))
+            if extra_body:
+                body = np.union1d(body, np.fromiter(extra_body, dtype=np.int32))
+        return name, body
+
+    def _text_scores(self, text: str) -> tuple[Int, npt.NDArray[np.float64]] | None:
+        """Positions matching every query token, with a score: the sum over tokens of
+        idf x 2 when the token is in the name or handle, idf x 1 when only in the body."""
+        wanted = query_tokens(text)
+        if not wanted:
+            return None
+        n = max(1, self.size)
+        matched: Int | None = None
+        parts = []
+        for token in wanted:
+            name, body = self._postings(token)
+            either = np.union1d(name, body).astype(np.int64)
+            parts.append((token, name, either))
+            matched = either if matched is None else np.intersect1d(matched, either)
+            if len(matched) == 0:
+                break
+        assert matched is not None
+        scores = np.zeros(len(matched), dtype=np.float64)
+        for _token, name, either in parts:
+            idf = math.log(1 + n / max(1, len(either)))
+            scores += idf * (1 + np.isin(matched, name))
+        return matched, scores
+
+    def _mask(self, q: DiscoveryQuery, today_day: int) -> Bool:
+        n = self.size
+        mask = self.followers[:n] >= LISTING_FLOOR
+        if q.platform is not None:
+            code = self.platforms.find(q.platform)
+            mask &= (self.platform[:n] == code) if code >= 0 else False
+        if q.tiers:
+            mask &= np.isin(self.tier[:n], [TIERS.index(t) for t in q.tiers])
+        if q.min_followers is not None:
+            mask &= self.followers[:n] >= q.min_followers
+        if q.max_followers is not None:
+            mask &= self.followers[:n] <= q.max_followers
+        if q.min_engagement_bp is not None:
+            mask &= self.engagement[:n] >= q.min_engagement_bp
+        if q.max_engagement_bp is not None:
+            mask &= (self.engagement[:n] >= 0) & (self.engagement[:n] <= q.max_engagement_bp)
+        if q.categories:
+            bits = 0
+            for category in set(q.categories):  # a repeated value must not carry a bit
+                bits |= 1 << CATEGORIES.index(category)
+            mask &= (self.category_bits[:n] & np.uint32(bits)) != 0
+        for values, matrix, codes in (
+            (q.regions, self.region_codes, self.regions),
+            (q.languages, self.language_codes, self.languages),
+        ):
+            if values:
+                wanted = [c for c in (codes.find(v) for v in values) if c >= 0]
+                # -1 marks an empty slot, so unknown values must not become -1 here
+                mask &= np.isin(matrix[:n], wanted).any(axis=1) if wanted else False
+        if q.audience_female_min is not None:
+            mask &= self.female[:n] >= q.audience_female_min
+        if q.audience_female_max is not None:
+            mask &= self.female[:n] <= q.audience_female_max
+        if q.audience_age is not None and q.audience_age_min is not None:
+            mask &= self.age[:n, AGE_BANDS.index(q.audience_age)] >= q.audience_age_min
+        if q.audience_region is not None:
+            code = self.regions.find(q.audience_region)
+            share = q.audience_region_min or 0.0
+            hits = (self.audience_region_codes[:n] == code) & (
+                self.audience_region_shares[:n] >= share
+            )
+            mask &= hits.any(axis=1) if code >= 0 else False
+        if q.price_format is not None and (q.min_price is not None or q.max_price is not None):
+            prices = self.price[:n, FORMATS.index(q.price_format)]
+            mask &= prices >= (q.min_price or 0)
+            if q.max_price is not None:
+                mask &= prices <= q.max_price
+        if q.min_quality is not None:
+            mask &= self.quality[:n] >= q.min_quality
+        if q.vetting_statuses:
+            mask &= np.isin(self.vetting[:n], [VETTING.index(s) for s in q.vetting_statuses])
+        if q.active_within_days is not None:
+            mask &= self.active_day[:n] >= today_day - q.active_within_days
+        if q.available is not None:
+            mask &= self.available[:n] == q.available
+        if q.only_ids is not None:
+            keep = np.zeros(n, dtype=np.bool_)
+            keep[[self.position[i] for i in q.only_ids if i in self.position]] = True
+            mask &= keep
+        if q.exclude_ids:
+            mask[[self.position[i] for i in q.exclude_ids if i in self.position]] = False
+        return np.asarray(mask, dtype=np.bool_)
+
+    def _sort_keys(self, q: DiscoveryQuery, positions: Int, scores: Any) -> Int:
+        """An int64 per candidate, smallest first: the sort value in its order, then the
+        position (so ties keep a stable order and a cursor is one number)."""
+        sort = q.sort
+        if sort == "relevance" and scores is None:
+            sort = "followers"
+        if sort == "relevance":
+            primary = -np.round(np.asarray(scores) * 1_000_000).astype(np.int64)
+        elif sort == "followers":
+            primary = -self.followers[positions]
+        elif sort == "engagement":
+            primary = -self.engagement[positions].astype(np.int64)  # unknown (-1) last
+        elif sort == "quality":
+            primary = -self.quality[positions].astype(np.int64)
+        else:
+            fmt = FORMATS.index(q.price_format or "image_post")
+            price = self.price[positions, fmt].astype(np.float64)
+            if sort == "price":
+                value = price
+            else:  # cost per expected engagement: price / (followers x engagement rate)
+                engagements = self.followers[positions] * self.engagement[positions] / 10_000
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    value = np.where(engagements > 0, price / engagements * 1000, np.inf)
+            value = np.where(price < 0, np.inf, value)  # no price for the format: last
+            primary = np.minimum(np.nan_to_num(value, posinf=MAX_KEY), MAX_KEY).astype(np.int64)
+        primary = np.clip(primary + MAX_KEY // 2, 0, MAX_KEY)  # keep negatives in range
+        return (primary << POSITION_BITS) | positions
+
+    def search(self, q: DiscoveryQuery, today: datetime) -> DiscoveryResult:
+        with self.lock:
+            mask = self._mask(q, (today - EPOCH).days)
+            scores = None
+            if q.text:
+                found = self._text_scores(q.text)
+                if found is None:
+                    positions: Int = np.flatnonzero(mask)
+                else:
+                    matched, matched_scores = found
+                    keep = mask[matched]
+                    positions, scores = matched[keep], matched_scores[keep]
+            else:
+                positions = np.flatnonzero(mask)
+            total = len(positions)
+            facets = self._facets(positions) if q.facets else None
+            keys = self._sort_keys(q, positions, scores)
+            if q.cursor:
+                after = decode_cursor(q.cursor, q.sort)
+                keys_mask = keys > after
+                keys, positions = keys[keys_mask], positions[keys_mask]
+                if scores is not None:
+                    scores = scores[keys_mask]
+            take = min(q.limit + 1, len(keys))
+            if take == 0:
+                return DiscoveryResult([], None, total, facets)
+            if take < len(keys):
+                picked = np.argpartition(keys, take - 1)[:take]
+            else:
+                picked = np.arange(len(keys))
+            picked = picked[np.argsort(keys[picked], kind="stable")]
+            page = picked[: q.limit]
+            ids = [self.ids[int(p)] for p in positions[page]]
+            cursor = encode_cursor(q.sort, int(keys[page[-1]])) if take > q.limit else None
+            by_id = (
+                {self.ids[int(positions[i])]: float(scores[i]) for i in page}
+                if scores is not None
+                else {}
+            )
+            return DiscoveryResult(ids, cursor, total, facets, by_id)
+
+    def _facets(self, positions: Int) -> Facets:
+        tiers = np.bincount(self.tier[positions], minlength=len(TIERS))
+        bits = self.category_bits[positions].astype("<u4").view(np.uint8).reshape(-1, 4)
+        per_bit = np.unpackbits(bits, axis=1, bitorder="little").sum(axis=0)
+        regions = self.region_codes[positions].ravel()
+        regions = regions[regions >= 0]
+        region_counts = np.bincount(regions, minlength=len(self.regions.names))
+        top = np.argsort(-region_counts, kind="stable")[:20]
+        return Facets(
+            tier={TIERS[i]: int(tiers[i]) for i in range(1, len(TIERS))},
+            category={c: int(per_bit[i]) for i, c in enumerate(CATEGORIES) if per_bit[i]},
+            region={self.regions.names[i]: int(region_counts[i]) for i in top if region_counts[i]},
+        )
+
+    def similar_to(self, creator_id: str, limit: int) -> list[str]:
+        """Creators most like this one: sharing its categories, in its tier or the next,
+        ranked by how many categories, languages and regions they share and how close their
+        audience's gender split and engagement are."""
+        with self.lock:
+            pos = self.position.get(creator_id)
+            if pos is None:
+                return []
+            n = self.size
+            listed = self.followers[:n] >= LISTING_FLOOR
+            bits = self.category_bits[pos]
+            candidates = np.flatnonzero(
+                listed
+                & ((self.category_bits[:n] & bits) != 0)
+                & (np.abs(self.tier[:n].astype(np.int16) - int(self.tier[pos])) <= 1)
+            )
+            candidates = candidates[candidates != pos]
+            if len(candidates) == 0:
+                return []
+            shared = np.unpackbits(
+                (self.category_bits[candidates] & bits).astype("<u4").view(np.uint8).reshape(-1, 4),
+                axis=1,
+            ).sum(axis=1)
+            score = shared * 3.0
+            for matrix in (self.language_codes, self.region_codes):
+                mine = matrix[pos][matrix[pos] >= 0]
+                if len(mine):
+                    score += np.isin(matrix[candidates], mine).any(axis=1)
+            female = self.female[pos]
+            if not np.isnan(female):
+                gap = np.abs(np.nan_to_num(self.female[candidates], nan=0.5) - female)
+                score += 1 - np.minimum(gap * 2, 1)
+            if self.engagement[pos] > 0:
+                ratio = np.maximum(self.engagement[candidates], 0) / self.engagement[pos]
+                with np.errstate(divide="ignore"):
+                    closeness = 1 - np.minimum(np.abs(np.log(ratio)), 1)
+                score += np.where(ratio > 0, closeness, 0)
+            order = np.lexsort((candidates, -score))[:limit]
+            return [self.ids[int(candidates[i])] for i in order]
+
+
+def rows_from_mappings(rows: Iterable[Mapping[str, Any]]) -> Iterable[CatalogRow]:
+    for row in rows:
+        yield CatalogRow(**row)
