@@ -50,7 +50,10 @@ assert all(any(term in topic for topic in ALL_TOPICS) for term in ZH_TERMS + EN_
 AGE_BANDS = (("18-24", 0.3), ("25-34", 0.35), ("18-24", 0.4))
 AUDIENCE_REGIONS = (("CN-SH", 0.2), ("CN-BJ", 0.2), ("CN-GD", 0.15), ("US", 0.2))
 KINDS = ("broad", "filters", "text", "page 2")
-SORTS_WITHOUT_TEXT = (("followers", 4), ("engagement", 3), ("quality", 2), ("relevance", 2))
+SORTS_WITHOUT_TEXT = (
+    *(("followers", 4), ("engagement", 3), ("quality", 2), ("relevance", 2)),
+    *(("price", 1), ("cpe", 1)),
+)
 
 
 @dataclass
@@ -173,6 +176,10 @@ FILTER_WEIGHTS = {
 def _name_fragment(rng: random.Random, world: w.WorldSpec) -> str:
     """Part of a listed creator's name or handle, as a brand types it after seeing it."""
     acc = w.account(world, rng.randrange(world.accounts))
+    for _ in range(20):
+        if acc.followers >= LISTING_FLOOR:
+            break
+        acc = w.account(world, rng.randrange(world.accounts))
     if rng.random() < 0.4:
         return acc.handle.split("_")[0]
     if acc.language == "zh":
@@ -215,6 +222,8 @@ def make_mix(count: int, seed: int, world: w.WorldSpec) -> list[Query]:
         else:
             sorts, weights = zip(*SORTS_WITHOUT_TEXT, strict=True)
             sort = rng.choices(sorts, weights=weights)[0]
+            if sort in ("price", "cpe") and "price_format" not in filters:
+                filters["price_format"] = "image_post"  # what to sort by; filters nothing
         queries.append(Query(n, "text" if text else "filters", filters, sort, limit, facets))
         if len(queries) < count and rng.random() < 0.18:
             page2 = Query(len(queries), "page 2", dict(filters), sort, limit, False, 2, n)
@@ -282,22 +291,26 @@ class FloorSQL:
         marks = ", ".join([self.p] * len(values))
         return f"EXISTS (SELECT 1 FROM json_each({column}) WHERE value IN ({marks}))"
 
-    def _like(self, term: str, params: list[Any]) -> str:
-        escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        pattern = f"%{escaped}%"
-        params.extend([pattern] * 4)
-        p = self.p
-        if self.postgres:
-            return (
-                f"(cp.display_name ILIKE {p} OR cp.handle ILIKE {p} OR cp.bio ILIKE {p} OR "
-                "EXISTS (SELECT 1 FROM json_array_elements_text(cp.topics) t(value) "
-                f"WHERE t.value ILIKE {p}))"
-            )
-        return (
-            f"(cp.display_name LIKE {p} ESCAPE '\\' OR cp.handle LIKE {p} ESCAPE '\\' OR "
-            f"cp.bio LIKE {p} ESCAPE '\\' OR EXISTS (SELECT 1 FROM json_each(cp.topics) "
-            f"WHERE value LIKE {p} ESCAPE '\\'))"
-        )
+    def _like(self, text: str, params: list[Any]) -> str:
+        """Every word of the text (split at spaces, as the API wants all its words) in the
+        name, handle, bio or a topic, as LIKE '%word%' (case-insensitive for Latin)."""
+        p, found = self.p, []
+        for word in text.split():
+            escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            params.extend([f"%{escaped}%"] * 4)
+            if self.postgres:
+                found.append(
+                    f"(cp.display_name ILIKE {p} OR cp.handle ILIKE {p} OR cp.bio ILIKE {p} OR "
+                    "EXISTS (SELECT 1 FROM json_array_elements_text(cp.topics) t(value) "
+                    f"WHERE t.value ILIKE {p}))"
+                )
+            else:
+                found.append(
+                    f"(cp.display_name LIKE {p} ESCAPE '\\' OR cp.handle LIKE {p} ESCAPE '\\' "
+                    f"OR cp.bio LIKE {p} ESCAPE '\\' OR EXISTS (SELECT 1 FROM "
+                    f"json_each(cp.topics) WHERE value LIKE {p} ESCAPE '\\'))"
+                )
+        return " AND ".join(found)
 
     def _price(self, fmt: str, params: list[Any]) -> str:
         """The creator's price for one format (NULL without one)."""
@@ -316,11 +329,10 @@ class FloorSQL:
         return moment if self.postgres else moment.strftime("%Y-%m-%d %H:%M:%S.%f")
 
     def where(self, f: dict[str, Any]) -> tuple[str, list[Any]]:
+        """The filters as a WHERE clause on creator_profiles AS cp, and its parameters."""
         p, params = self.p, []
         clauses = [f"cp.followers >= {p}"]
         params.append(LISTING_FLOOR)
-        if "q" in f:
-            clauses.append(self._like(f["q"], params))
         if "platform" in f:
             clauses.append(f"cp.primary_platform = {p}")
             params.append(f["platform"])
@@ -345,6 +357,23 @@ class FloorSQL:
             if name in f:
                 clauses.append(f"{column} {op} {p}")
                 params.append(f[name])
+        if "vetting_status" in f:
+            clauses.append(f"cp.vetting_status IN ({', '.join([p] * len(f['vetting_status']))})")
+            params += f["vetting_status"]
+        if "active_within_days" in f:
+            # in whole UTC days, as the API counts: active on or after that day
+            today = self.now.replace(hour=0, minute=0, second=0, microsecond=0)
+            clauses.append(f"cp.last_active_at >= {p}")
+            params.append(self._time(today - timedelta(days=f["active_within_days"])))
+        if f.get("not_worked_with"):
+            clauses.append(
+                f"cp.id NOT IN (SELECT o.creator_id FROM orders o WHERE o.organization_id = {p})"
+            )
+            params.append(self.organization_id)
+        if "available" in f:
+            clauses.append(f"cp.available = {p}")
+            params.append(f["available"] if self.postgres else int(f["available"]))
+        # JSON, then text: the costly tests last, on the rows the others kept
         for name, column in (
             ("category", "cp.categories"),
             ("region", "cp.regions"),
@@ -369,22 +398,8 @@ class FloorSQL:
             params.append(f.get("audience_region_min", 0))
         if "price_format" in f and ("min_price" in f or "max_price" in f):
             clauses.append(self._price_filter(f, params))  # a format alone filters nothing
-        if "vetting_status" in f:
-            clauses.append(f"cp.vetting_status IN ({', '.join([p] * len(f['vetting_status']))})")
-            params += f["vetting_status"]
-        if "active_within_days" in f:
-            # in whole UTC days, as the API counts: active on or after that day
-            today = self.now.replace(hour=0, minute=0, second=0, microsecond=0)
-            clauses.append(f"cp.last_active_at >= {p}")
-            params.append(self._time(today - timedelta(days=f["active_within_days"])))
-        if f.get("not_worked_with"):
-            clauses.append(
-                f"cp.id NOT IN (SELECT o.creator_id FROM orders o WHERE o.organization_id = {p})"
-            )
-            params.append(self.organization_id)
-        if "available" in f:
-            clauses.append(f"cp.available = {p}")
-            params.append(f["available"] if self.postgres else int(f["available"]))
+        if "q" in f:
+            clauses.append(self._like(f["q"], params))
         return " AND ".join(clauses), params
 
     def _price_filter(self, f: dict[str, Any], params: list[Any]) -> str:

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pappus.creators import search
 from pappus.creators.search import (
     AGE_BANDS,
     TIERS,
@@ -203,6 +204,29 @@ def test_every_page_of_every_filter_and_sort_agrees_with_brute_force(q: Discover
     values = [value(by_id[i]) for i in ids]
     # in order (cpe is compared at the index's integer precision)
     assert all(a <= b + 1 for a, b in itertools.pairwise(values))
+
+
+@pytest.mark.parametrize("threshold", [0, 10**9], ids=["precomputed order", "sorted matches"])
+def test_both_ways_of_ordering_a_broad_match_agree(
+    threshold: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(search, "STATIC_ORDER_ABOVE", threshold)
+    rng = random.Random(threshold)
+    for _ in range(60):
+        q = DiscoveryQuery(
+            categories=tuple(rng.sample(CATEGORIES, rng.randint(0, 2))),
+            min_followers=rng.choice([None, 10_000]),
+            price_format=rng.choice([None, "story", "image_post"]),
+            sort=rng.choice(["followers", "engagement", "quality", "price", "cpe"]),
+            limit=rng.choice([1, 5, 40]),
+        )
+        expected = sorted(r.id for r in ROWS if matches(r, q))
+        ids, total = all_pages(q)
+        assert total == len(expected) and sorted(ids) == expected and len(set(ids)) == len(ids)
+        first = INDEX.search(q, NOW).ids
+        monkeypatch.setattr(search, "STATIC_ORDER_ABOVE", 10**9 - threshold)
+        assert INDEX.search(q, NOW).ids == first  # the same page either way
+        monkeypatch.setattr(search, "STATIC_ORDER_ABOVE", threshold)
 
 
 def test_facets_count_every_match_not_only_the_page() -> None:

@@ -38,6 +38,7 @@ AGE_BANDS = ("13-17", "18-24", "25-34", "35-44", "45+")
 VETTING = ("unvetted", "pending", "approved", "rejected", "flagged")
 SORTS = ("relevance", "followers", "engagement", "quality", "price", "cpe")
 LISTING_FLOOR = 1_000
+STATIC_ORDER_ABOVE = 20_000  # matches beyond which a sort walks a precomputed order
 REGION_SLOTS, LANGUAGE_SLOTS, AUDIENCE_REGION_SLOTS = 4, 3, 5
 REFRESH_EVERY_SECONDS = 1.0
 REFRESH_OVERLAP = timedelta(seconds=10)
@@ -235,6 +236,8 @@ class DiscoveryIndex:
         self.delta_name: dict[str, set[int]] = {}
         self.delta_body: dict[str, set[int]] = {}
         self.delta_tokens: dict[int, tuple[set[str], set[str]]] = {}
+        self.region_slots_used = self.language_slots_used = 0
+        self._orders: dict[str, tuple[Int, Int]] = {}
 
     # -- storage
 
@@ -279,8 +282,10 @@ class DiscoveryIndex:
             if category in CATEGORIES:
                 bits |= 1 << CATEGORIES.index(category)
         self.category_bits[pos] = bits
-        self._set_codes(self.region_codes, pos, row.regions, self.regions)
-        self._set_codes(self.language_codes, pos, row.languages, self.languages)
+        used = self._set_codes(self.region_codes, pos, row.regions, self.regions)
+        self.region_slots_used = max(self.region_slots_used, used)
+        used = self._set_codes(self.language_codes, pos, row.languages, self.languages)
+        self.language_slots_used = max(self.language_slots_used, used)
         platform = row.primary_platform
         self.platform[pos] = self.platforms.code(platform) if platform else -1
         self.available[pos] = row.available
@@ -314,10 +319,12 @@ class DiscoveryIndex:
                 self.price[pos, i] = amount if current < 0 else min(current, amount)
 
     @staticmethod
-    def _set_codes(matrix: Any, pos: int, values: Sequence[str], codes: _Codes) -> None:
+    def _set_codes(matrix: Any, pos: int, values: Sequence[str], codes: _Codes) -> int:
         matrix[pos] = -1
-        for i, value in enumerate(list(dict.fromkeys(values or []))[: matrix.shape[1]]):
+        kept = list(dict.fromkeys(values or []))[: matrix.shape[1]]
+        for i, value in enumerate(kept):
             matrix[pos, i] = codes.code(str(value))
+        return len(kept)
 
     @staticmethod
     def _texts(row: CatalogRow) -> tuple[set[str], set[str]]:
@@ -358,6 +365,8 @@ class DiscoveryIndex:
                 self._retext(pos, *self._texts(row))
                 self._see(row.updated_at)
                 changed += 1
+            if changed:
+                self._orders.clear()  # the precomputed sort orders are stale
         return changed
 
     def _place(self, row: CatalogRow) -> int:
@@ -460,14 +469,19 @@ class DiscoveryIndex:
             for category in set(q.categories):  # a repeated value must not carry a bit
                 bits |= 1 << CATEGORIES.index(category)
             mask &= (self.category_bits[:n] & np.uint32(bits)) != 0
-        for values, matrix, codes in (
-            (q.regions, self.region_codes, self.regions),
-            (q.languages, self.language_codes, self.languages),
+        for values, matrix, codes, slots in (
+            (q.regions, self.region_codes, self.regions, self.region_slots_used),
+            (q.languages, self.language_codes, self.languages, self.language_slots_used),
         ):
             if values:
-                wanted = [c for c in (codes.find(v) for v in values) if c >= 0]
                 # -1 marks an empty slot, so unknown values must not become -1 here
-                mask &= np.isin(matrix[:n], wanted).any(axis=1) if wanted else False
+                wanted = {c for c in (codes.find(v) for v in values) if c >= 0}
+                hit = np.zeros(n, dtype=np.bool_)
+                for slot in range(slots):  # only the slots some creator uses
+                    column = matrix[:n, slot]
+                    for code in wanted:
+                        hit |= column == code
+                mask &= hit
         if q.audience_female_min is not None:
             mask &= self.female[:n] >= q.audience_female_min
         if q.audience_female_max is not None:
@@ -534,54 +548,87 @@ class DiscoveryIndex:
         with self.lock:
             mask = self._mask(q, (today - EPOCH).days)
             scores = None
-            if q.text:
-                found = self._text_scores(q.text)
-                if found is None:
-                    positions: Int = np.flatnonzero(mask)
-                else:
-                    matched, matched_scores = found
-                    keep = mask[matched]
-                    positions, scores = matched[keep], matched_scores[keep]
+            if q.text and (found := self._text_scores(q.text)) is not None:
+                matched, matched_scores = found
+                keep = mask[matched]
+                positions, scores = matched[keep], matched_scores[keep]
+                mask = np.zeros(self.size, dtype=np.bool_)
+                mask[positions] = True
             else:
                 positions = np.flatnonzero(mask)
             total = len(positions)
-            facets = self._facets(positions) if q.facets else None
+            facets = self._facets(mask) if q.facets else None
+            after = decode_cursor(q.cursor, q.sort) if q.cursor else None
+            if scores is None and total > STATIC_ORDER_ABOVE:
+                # Most of the catalog matched: walk the sort's precomputed order instead of
+                # sorting the matches.
+                keys_in_order, order = self._static_order(q)
+                hits = mask[order]
+                hit_keys = keys_in_order[hits]
+                start = 0 if after is None else int(np.searchsorted(hit_keys, after, "right"))
+                page_keys = hit_keys[start : start + q.limit + 1]
+                page_positions = order[hits][start : start + q.limit + 1]
+                return self._result(q, page_positions, page_keys, None, total, facets)
             keys = self._sort_keys(q, positions, scores)
-            if q.cursor:
-                after = decode_cursor(q.cursor, q.sort)
-                keys_mask = keys > after
-                keys, positions = keys[keys_mask], positions[keys_mask]
+            if after is not None:
+                later = keys > after
+                keys, positions = keys[later], positions[later]
                 if scores is not None:
-                    scores = scores[keys_mask]
+                    scores = scores[later]
             take = min(q.limit + 1, len(keys))
-            if take == 0:
-                return DiscoveryResult([], None, total, facets)
             if take < len(keys):
                 picked = np.argpartition(keys, take - 1)[:take]
             else:
                 picked = np.arange(len(keys))
             picked = picked[np.argsort(keys[picked], kind="stable")]
-            page = picked[: q.limit]
-            ids = [self.ids[int(p)] for p in positions[page]]
-            cursor = encode_cursor(q.sort, int(keys[page[-1]])) if take > q.limit else None
-            by_id = (
-                {self.ids[int(positions[i])]: float(scores[i]) for i in page}
-                if scores is not None
-                else {}
-            )
-            return DiscoveryResult(ids, cursor, total, facets, by_id)
+            page_scores = scores[picked] if scores is not None else None
+            return self._result(q, positions[picked], keys[picked], page_scores, total, facets)
 
-    def _facets(self, positions: Int) -> Facets:
-        tiers = np.bincount(self.tier[positions], minlength=len(TIERS))
-        bits = self.category_bits[positions].astype("<u4").view(np.uint8).reshape(-1, 4)
-        per_bit = np.unpackbits(bits, axis=1, bitorder="little").sum(axis=0)
-        regions = self.region_codes[positions].ravel()
-        regions = regions[regions >= 0]
-        region_counts = np.bincount(regions, minlength=len(self.regions.names))
+    def _result(
+        self,
+        q: DiscoveryQuery,
+        positions: Int,
+        keys: Int,
+        scores: Any,
+        total: int,
+        facets: Facets | None,
+    ) -> DiscoveryResult:
+        """The page from up to limit + 1 candidates in order (one more means a next page)."""
+        more = len(positions) > q.limit
+        positions, keys = positions[: q.limit], keys[: q.limit]
+        ids = [self.ids[int(p)] for p in positions]
+        cursor = encode_cursor(q.sort, int(keys[-1])) if more and len(keys) else None
+        by_id = {} if scores is None else dict(zip(ids, map(float, scores), strict=False))
+        return DiscoveryResult(ids, cursor, total, facets, by_id)
+
+    def _static_order(self, q: DiscoveryQuery) -> tuple[Int, Int]:
+        """(sorted keys, positions in that order) of the whole catalog for a sort that does
+        not depend on a text query; cached until the catalog changes."""
+        name = f"{q.sort}:{q.price_format or 'image_post'}"
+        cached = self._orders.get(name)
+        if cached is None or len(cached[1]) != self.size:
+            everyone = np.arange(self.size, dtype=np.int64)
+            keys = self._sort_keys(q, everyone, None)
+            order = np.argsort(keys, kind="stable")
+            cached = self._orders[name] = (keys[order], order)
+        return cached
+
+    def _facets(self, mask: Bool) -> Facets:
+        n = self.size
+        tiers = np.bincount(self.tier[:n][mask], minlength=len(TIERS))
+        bits = self.category_bits[:n][mask]
+        per_category = [
+            int(np.count_nonzero(bits & np.uint32(1 << i))) for i in range(len(CATEGORIES))
+        ]
+        region_counts = np.zeros(len(self.regions.names) + 1, dtype=np.int64)
+        for slot in range(self.region_slots_used):
+            column = self.region_codes[:n, slot][mask] + 1  # 0 = an empty slot
+            region_counts += np.bincount(column, minlength=len(region_counts))
+        region_counts = region_counts[1:]
         top = np.argsort(-region_counts, kind="stable")[:20]
         return Facets(
             tier={TIERS[i]: int(tiers[i]) for i in range(1, len(TIERS))},
-            category={c: int(per_bit[i]) for i, c in enumerate(CATEGORIES) if per_bit[i]},
+            category={c: per_category[i] for i, c in enumerate(CATEGORIES) if per_category[i]},
             region={self.regions.names[i]: int(region_counts[i]) for i in top if region_counts[i]},
         )
 
