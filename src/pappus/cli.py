@@ -160,7 +160,9 @@ def demo(
     os.environ["PAPPUS_JOBS_SQLITE_PATH"] = str(jobs)
     os.environ.pop("PAPPUS_REDIS_URL", None)
     os.environ["PAPPUS_SANDBOX_URL"] = f"http://127.0.0.1:{sandbox_port}"
-    os.environ["PAPPUS_PUBLIC_URL"] = f"http://{host}:{port}"
+    # The OAuth callback is opened by a browser on this machine: 0.0.0.0 is not an address.
+    browser_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    os.environ["PAPPUS_PUBLIC_URL"] = f"http://{browser_host}:{port}"
     from pappus.config import get_settings
 
     get_settings.cache_clear()

@@ -125,7 +125,7 @@ def test_the_engagement_rate_is_the_median_of_settled_posts(world: World, sandbo
         (p.metrics.likes + p.metrics.saves + p.metrics.comments + p.metrics.shares)
         / account.followers
         for p in posts
-        if at - p.published_at >= timedelta(days=2)
+        if at - p.published_at >= service.SETTLED_AFTER
     )
     middle = len(rates) // 2
     median = rates[middle] if len(rates) % 2 else (rates[middle - 1] + rates[middle]) / 2
@@ -170,6 +170,20 @@ def test_one_platform_account_belongs_to_one_creator(world: World, sandbox: Sand
     again = link(world, first, 9)
     mine = ok(world.client.get(f"{API}/creators/me/social-accounts", headers=first.headers))
     assert [a["id"] for a in mine["items"]] == [again["id"]]
+    # once the first creator unlinks it, the second may link it
+    ok(
+        world.client.delete(
+            f"{API}/creators/me/social-accounts/{again['id']}", headers=first.headers
+        ),
+        204,
+    )
+    moved = link(world, second, 9)
+    theirs = ok(world.client.get(f"{API}/creators/me/social-accounts", headers=second.headers))
+    assert [a["id"] for a in theirs["items"]] == [moved["id"]]
+    assert (
+        ok(world.client.get(f"{API}/creators/me/social-accounts", headers=first.headers))["items"]
+        == []
+    )
 
 
 def test_only_creators_link_and_only_their_own_accounts(world: World, sandbox: Sandbox) -> None:

@@ -42,7 +42,8 @@ STATE_TTL = timedelta(minutes=10)
 SYNC_EVERY = timedelta(hours=6)
 TOKEN_REFRESH_MARGIN = timedelta(minutes=2)
 POSTS_FOR_ENGAGEMENT = 30  # recent posts whose median engagement rate is the creator's
-SETTLED_AFTER = timedelta(days=2)  # a younger post has not collected its engagement yet
+# A younger post has not collected its engagement yet (on the sandbox, 96% after 5 days).
+SETTLED_AFTER = timedelta(days=5)
 
 
 class LinkFailed(PappusError):
@@ -151,7 +152,10 @@ def complete_link(
     with db.unit_of_work() as session:
         account = repo.by_external_id(session, platform, profile.open_id)
         if account is not None and account.creator_id != pending.creator_id:
-            raise AlreadyLinked("this social account is linked to another Pappus creator")
+            if account.status != "unlinked":
+                raise AlreadyLinked("this social account is linked to another Pappus creator")
+            # Unlinked by its former creator: whoever proves control of it now may link it.
+            account.creator_id = pending.creator_id
         if account is None:
             account = SocialAccount(
                 creator_id=pending.creator_id,

@@ -167,7 +167,10 @@ def create_sandbox_app(config: SandboxConfig | None = None) -> FastAPI:
             raise SandboxError(401, "invalid_token", "the access token is invalid or expired")
         if scope not in payload.get("scope", "").split():
             raise SandboxError(403, "insufficient_scope", f"the token lacks the {scope} scope")
-        return w.account(cfg.spec, int(payload["i"]))
+        index = int(payload["i"])
+        if not 0 <= index < cfg.spec.accounts:  # a world restarted smaller
+            raise SandboxError(401, "invalid_token", "the token's account no longer exists")
+        return w.account(cfg.spec, index)
 
     def tokens(index: int, scope: str) -> dict[str, Any]:
         now = int(time.time())
