@@ -16,6 +16,7 @@ from pappus.campaigns.api import router as campaigns_router
 from pappus.config import Settings, get_settings
 from pappus.connectors.api import router as connectors_router
 from pappus.creators.api import router as creators_router
+from pappus.creators.lists_api import router as lists_router
 from pappus.db import Database
 from pappus.errors import install_error_handlers, problem
 from pappus.ledger.api import router as ledger_router
@@ -128,6 +129,7 @@ def create_app(
         accounts_router,
         creators_router,
         connectors_router,
+        lists_router,
         campaigns_router,
         orders_router,
         ledger_router,

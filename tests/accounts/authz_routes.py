@@ -219,6 +219,93 @@ ROUTES: tuple[Route, ...] = (
     route("GET", "/creators", everyone()),
     route("GET", "/creators/{creator_id}", everyone(), targets={"creator_id": "creator_a"}),
     route("GET", "/creators/{creator_id}/similar", everyone(), targets={"creator_id": "creator_a"}),
+    # -- shortlists and saved searches (organization A's) -----------------------------------
+    route(
+        "POST",
+        "/shortlists",
+        brand("member"),
+        body={"organization_id": "@org_a", "name": "New list"},
+        scope="campaigns:write",
+    ),
+    route(
+        "GET",
+        "/shortlists",
+        {**everyone(), "creator_a": refused("brand_only"), "creator_b": refused("brand_only")},
+        scope="campaigns:read",
+    ),
+    route(
+        "GET",
+        "/shortlists/{shortlist_id}",
+        brand("viewer"),
+        targets={"shortlist_id": "shortlist"},
+        scope="campaigns:read",
+    ),
+    route(
+        "GET",
+        "/shortlists/{shortlist_id}/creators",
+        brand("viewer"),
+        targets={"shortlist_id": "shortlist"},
+        scope="campaigns:read",
+    ),
+    route(
+        "PATCH",
+        "/shortlists/{shortlist_id}",
+        brand("member"),
+        targets={"shortlist_id": "shortlist"},
+        body={"name": "Renamed"},
+        scope="campaigns:write",
+    ),
+    route(
+        "DELETE",
+        "/shortlists/{shortlist_id}",
+        brand("member"),
+        targets={"shortlist_id": "shortlist"},
+        scope="campaigns:write",
+    ),
+    route(
+        "PUT",
+        "/shortlists/{shortlist_id}/creators/{creator_id}",
+        brand("member"),
+        targets={"shortlist_id": "shortlist", "creator_id": "creator_b"},
+        scope="campaigns:write",
+    ),
+    route(
+        "DELETE",
+        "/shortlists/{shortlist_id}/creators/{creator_id}",
+        brand("member"),
+        targets={"shortlist_id": "shortlist", "creator_id": "creator_a"},
+        scope="campaigns:write",
+    ),
+    route(
+        "POST",
+        "/saved-searches",
+        brand("member"),
+        body={"organization_id": "@org_a", "name": "Food", "filters": {"category": ["food"]}},
+        scope="campaigns:write",
+    ),
+    route(
+        "GET",
+        "/saved-searches",
+        {**everyone(), "creator_a": refused("brand_only"), "creator_b": refused("brand_only")},
+        scope="campaigns:read",
+    ),
+    *(
+        route(
+            "GET",
+            path,
+            brand("viewer"),
+            targets={"search_id": "saved_search"},
+            scope="campaigns:read",
+        )
+        for path in ("/saved-searches/{search_id}", "/saved-searches/{search_id}/results")
+    ),
+    route(
+        "DELETE",
+        "/saved-searches/{search_id}",
+        brand("member"),
+        targets={"search_id": "saved_search"},
+        scope="campaigns:write",
+    ),
     # -- social accounts, linked by OAuth (the full flow: tests/connectors/test_linking.py) --
     route(
         "POST",

@@ -143,6 +143,22 @@ def build_world(world: World) -> Built:
         201,
     )["id"]
 
+    # -- organization A's shortlist (with creator A on it) and saved search ----------------
+    ids["shortlist"] = _post(world, "/shortlists", owner, {"name": "Acme picks"}, 201)["id"]
+    ok(
+        world.client.put(
+            f"{API}/shortlists/{ids['shortlist']}/creators/{creator_a.creator_id}",
+            headers=owner.headers,
+        )
+    )
+    ids["saved_search"] = _post(
+        world,
+        "/saved-searches",
+        owner,
+        {"name": "Beauty", "filters": {"category": ["beauty"]}},
+        201,
+    )["id"]
+
     # -- organization A's campaigns, application and invitation -----------------------------
     campaign_open = world.campaign(owner, name="Acme open brief")
     ids["campaign_open"] = campaign_open["id"]

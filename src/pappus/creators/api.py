@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
@@ -10,20 +9,13 @@ from fastapi import APIRouter, Depends, Query
 from pappus.accounts.deps import CurrentPrincipal
 from pappus.creators import service
 from pappus.creators.schemas import (
-    AgeBand,
     CreatorPrivate,
     CreatorPublic,
     CreatorUpdate,
-    DiscoveryFacets,
+    DiscoveryFilters,
     DiscoveryPage,
-    Sort,
-    Tier,
-    VettingStatus,
 )
-from pappus.creators.search import DiscoveryQuery
-from pappus.creators.taxonomy import Category, ContentFormat
 from pappus.db import DbSession
-from pappus.errors import InvalidInput
 from pappus.kit.pagination import Page, PageParams, page_params
 from pappus.orders import service as orders
 
@@ -45,53 +37,14 @@ def update_my_profile(
     return service.to_private(service.update_profile(session, creator_id, body))
 
 
-Floats = Annotated[float | None, Query(ge=0, le=1)]
-Counts = Annotated[int | None, Query(ge=0, le=10**12)]
-
-
 @router.get("/creators", response_model=DiscoveryPage)
 def discover(
     session: DbSession,
     principal: CurrentPrincipal,
-    q: Annotated[
-        str | None,
-        Query(
-            max_length=100, description="Words over name, handle, bio and topics (中文 or English)"
-        ),
+    filters: Annotated[DiscoveryFilters, Query()],
+    shortlist_id: Annotated[
+        str | None, Query(max_length=64, description="Only creators on this shortlist")
     ] = None,
-    platform: Annotated[str | None, Query(max_length=32)] = None,
-    tier: Annotated[list[Tier] | None, Query(description="Any of")] = None,
-    min_followers: Counts = None,
-    max_followers: Counts = None,
-    min_engagement_bp: Annotated[int | None, Query(ge=0, le=10_000)] = None,
-    max_engagement_bp: Annotated[int | None, Query(ge=0, le=10_000)] = None,
-    category: Annotated[list[Category] | None, Query(description="Any of")] = None,
-    region: Annotated[list[str] | None, Query(description="Any of")] = None,
-    language: Annotated[list[str] | None, Query(description="Any of")] = None,
-    audience_female_min: Floats = None,
-    audience_female_max: Floats = None,
-    audience_age: AgeBand | None = None,
-    audience_age_min: Floats = None,
-    audience_region: Annotated[str | None, Query(max_length=64)] = None,
-    audience_region_min: Floats = None,
-    price_format: ContentFormat | None = None,
-    min_price: Counts = None,
-    max_price: Counts = None,
-    min_quality: Annotated[int | None, Query(ge=0, le=100)] = None,
-    vetting_status: Annotated[list[VettingStatus] | None, Query(description="Any of")] = None,
-    active_within_days: Annotated[int | None, Query(ge=1, le=3650)] = None,
-    not_worked_with: Annotated[
-        bool, Query(description="Leave out creators your organizations have had orders with")
-    ] = False,
-    available: bool | None = None,
-    sort: Annotated[
-        Sort,
-        Query(
-            description="relevance (with q; otherwise followers), followers, engagement, "
-            "quality: highest first; price, cpe (price / expected engagements, for "
-            "price_format or image_post): lowest first"
-        ),
-    ] = "relevance",
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[
         str | None, Query(max_length=128, description="next_cursor from the previous page")
@@ -101,50 +54,14 @@ def discover(
     """Find listed creators (1,000 followers or more): filters combine with AND, a list
     filter matches any of its values; facet counts cover every match; `next_cursor` pages
     on (keyset)."""
-    for name, values in (("region", region), ("language", language)):
-        if values and (len(values) > 20 or any(not v or len(v) > 64 for v in values)):
-            raise InvalidInput(f"{name}: up to 20 values of 1 to 64 characters", field=name)
-    if (audience_age is None) != (audience_age_min is None):
-        raise InvalidInput(
-            "audience_age and audience_age_min go together", field="audience_age_min"
-        )
-    if (min_price is not None or max_price is not None) and price_format is None:
-        raise InvalidInput("a price range needs price_format", field="price_format")
-    query = DiscoveryQuery(
-        text=q.strip() if q and q.strip() else None,
-        platform=platform,
-        tiers=tuple(tier or ()),
-        min_followers=min_followers,
-        max_followers=max_followers,
-        min_engagement_bp=min_engagement_bp,
-        max_engagement_bp=max_engagement_bp,
-        categories=tuple(category or ()),
-        regions=tuple(region or ()),
-        languages=tuple(language or ()),
-        audience_female_min=audience_female_min,
-        audience_female_max=audience_female_max,
-        audience_age=audience_age,
-        audience_age_min=audience_age_min,
-        audience_region=audience_region,
-        audience_region_min=audience_region_min,
-        price_format=price_format,
-        min_price=min_price,
-        max_price=max_price,
-        min_quality=min_quality,
-        vetting_statuses=tuple(vetting_status or ()),
-        active_within_days=active_within_days,
-        available=available,
-        sort=sort,
+    return service.discovery_page(
+        session,
+        principal,
+        filters,
+        shortlist_id=shortlist_id,
         limit=limit,
         cursor=cursor,
         facets=facets,
-    )
-    result, profiles = service.discover(session, principal, query, not_worked_with=not_worked_with)
-    return DiscoveryPage(
-        items=[service.to_public(p) for p in profiles],
-        next_cursor=result.next_cursor,
-        total=result.total,
-        facets=DiscoveryFacets(**asdict(result.facets)) if result.facets else None,
     )
 
 

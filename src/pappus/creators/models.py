@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pappus.db import Base
@@ -47,3 +47,48 @@ class CreatorProfile(Base):
     available: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=now)
     updated_at: Mapped[datetime] = mapped_column(default=now, onupdate=now)
+
+
+class Shortlist(Base):
+    """A brand's saved list of creators (e.g. candidates for one campaign)."""
+
+    __tablename__ = "shortlists"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("sl"))
+    organization_id: Mapped[str] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    updated_at: Mapped[datetime] = mapped_column(default=now, onupdate=now)
+
+
+class ShortlistEntry(Base):
+    __tablename__ = "shortlist_entries"
+    __table_args__ = (UniqueConstraint("shortlist_id", "creator_id"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("se"))
+    shortlist_id: Mapped[str] = mapped_column(ForeignKey("shortlists.id", ondelete="CASCADE"))
+    creator_id: Mapped[str] = mapped_column(
+        ForeignKey("creator_profiles.id", ondelete="CASCADE"), index=True
+    )
+    note: Mapped[str] = mapped_column(String(500), default="")
+    added_by: Mapped[str | None] = mapped_column(String(40))
+    added_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class SavedSearch(Base):
+    """Discovery filters a brand keeps under a name, to run again."""
+
+    __tablename__ = "saved_searches"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("ss"))
+    organization_id: Mapped[str] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(120))
+    filters: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_by: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(default=now)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from pappus.creators.models import CreatorProfile
+from pappus.creators.models import CreatorProfile, SavedSearch, Shortlist, ShortlistEntry
 from pappus.creators.search import CatalogRow
 
 _CATALOG_COLUMNS = [
@@ -60,3 +60,92 @@ def get_many(session: Session, creator_ids: Sequence[str]) -> list[CreatorProfil
         )
     }
     return [found[i] for i in creator_ids if i in found]
+
+
+# -- shortlists and saved searches ----------------------------------------------------------
+
+
+def shortlists_of(
+    session: Session, organization_ids: Sequence[str], *, after_id: str | None, limit: int
+) -> list[tuple[Shortlist, int]]:
+    """The organizations' shortlists, newest first, each with its number of creators."""
+    if not organization_ids:
+        return []
+    counts = (
+        select(ShortlistEntry.shortlist_id, func.count().label("n"))
+        .group_by(ShortlistEntry.shortlist_id)
+        .subquery()
+    )
+    query = (
+        select(Shortlist, func.coalesce(counts.c.n, 0))
+        .outerjoin(counts, counts.c.shortlist_id == Shortlist.id)
+        .where(Shortlist.organization_id.in_(list(organization_ids)))
+        .order_by(Shortlist.id.desc())
+    )
+    if after_id:
+        query = query.where(Shortlist.id < after_id)
+    return [(s, int(n)) for s, n in session.execute(query.limit(limit + 1)).all()]
+
+
+def get_shortlist(session: Session, shortlist_id: str) -> Shortlist | None:
+    return session.get(Shortlist, shortlist_id)
+
+
+def count_entries(session: Session, shortlist_id: str) -> int:
+    return int(
+        session.scalar(select(func.count()).where(ShortlistEntry.shortlist_id == shortlist_id)) or 0
+    )
+
+
+def entries(
+    session: Session, shortlist_id: str, *, after_id: str | None, limit: int
+) -> list[tuple[ShortlistEntry, CreatorProfile]]:
+    query = (
+        select(ShortlistEntry, CreatorProfile)
+        .join(CreatorProfile, CreatorProfile.id == ShortlistEntry.creator_id)
+        .where(ShortlistEntry.shortlist_id == shortlist_id)
+        .order_by(ShortlistEntry.id)
+    )
+    if after_id:
+        query = query.where(ShortlistEntry.id > after_id)
+    return [(e, p) for e, p in session.execute(query.limit(limit + 1)).all()]
+
+
+def entry(session: Session, shortlist_id: str, creator_id: str) -> ShortlistEntry | None:
+    return session.scalars(
+        select(ShortlistEntry).where(
+            ShortlistEntry.shortlist_id == shortlist_id, ShortlistEntry.creator_id == creator_id
+        )
+    ).first()
+
+
+def entry_creator_ids(session: Session, shortlist_id: str) -> list[str]:
+    return list(
+        session.scalars(
+            select(ShortlistEntry.creator_id).where(ShortlistEntry.shortlist_id == shortlist_id)
+        )
+    )
+
+
+def saved_searches_of(
+    session: Session, organization_ids: Sequence[str], *, after_id: str | None, limit: int
+) -> Sequence[SavedSearch]:
+    if not organization_ids:
+        return []
+    query = (
+        select(SavedSearch)
+        .where(SavedSearch.organization_id.in_(list(organization_ids)))
+        .order_by(SavedSearch.id.desc())
+    )
+    if after_id:
+        query = query.where(SavedSearch.id < after_id)
+    return session.scalars(query.limit(limit + 1)).all()
+
+
+def get_saved_search(session: Session, search_id: str) -> SavedSearch | None:
+    return session.get(SavedSearch, search_id)
+
+
+def delete(session: Session, obj: object) -> None:
+    session.delete(obj)
+    session.flush()

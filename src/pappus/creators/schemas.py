@@ -4,7 +4,7 @@ with an order)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictInt
 
@@ -88,3 +88,109 @@ class DiscoveryPage(BaseModel):
 Sort = Literal["relevance", "followers", "engagement", "quality", "price", "cpe"]
 AgeBand = Literal["13-17", "18-24", "25-34", "35-44", "45+"]
 VettingStatus = Literal["unvetted", "pending", "approved", "rejected", "flagged"]
+
+
+class DiscoveryFilters(BaseModel):
+    """What a discovery search asks for (also what a saved search keeps)."""
+
+    # As query parameters other parameters (limit, cursor) sit beside these: not forbidden.
+    model_config = ConfigDict(extra="ignore")
+
+    q: str | None = Field(
+        default=None, max_length=100, description="Words over name, handle, bio and topics"
+    )
+    platform: str | None = Field(default=None, max_length=32)
+    tier: list[Tier] | None = Field(default=None, max_length=4, description="Any of")
+    min_followers: int | None = Field(default=None, ge=0, le=10**12)
+    max_followers: int | None = Field(default=None, ge=0, le=10**12)
+    min_engagement_bp: int | None = Field(default=None, ge=0, le=10_000)
+    max_engagement_bp: int | None = Field(default=None, ge=0, le=10_000)
+    category: list[Category] | None = Field(default=None, max_length=16, description="Any of")
+    region: list[Annotated[str, Field(min_length=1, max_length=64)]] | None = Field(
+        default=None, max_length=20, description="Any of"
+    )
+    language: list[Annotated[str, Field(min_length=1, max_length=64)]] | None = Field(
+        default=None, max_length=20, description="Any of"
+    )
+    audience_female_min: float | None = Field(default=None, ge=0, le=1)
+    audience_female_max: float | None = Field(default=None, ge=0, le=1)
+    audience_age: AgeBand | None = None
+    audience_age_min: float | None = Field(default=None, ge=0, le=1)
+    audience_region: str | None = Field(default=None, min_length=1, max_length=64)
+    audience_region_min: float | None = Field(default=None, ge=0, le=1)
+    price_format: ContentFormat | None = None
+    min_price: int | None = Field(default=None, ge=0, le=10**12)
+    max_price: int | None = Field(default=None, ge=0, le=10**12)
+    min_quality: int | None = Field(default=None, ge=0, le=100)
+    vetting_status: list[VettingStatus] | None = Field(default=None, max_length=5)
+    active_within_days: int | None = Field(default=None, ge=1, le=3650)
+    not_worked_with: bool = Field(
+        default=False, description="Leave out creators your organizations have had orders with"
+    )
+    available: bool | None = None
+    sort: Sort = Field(
+        default="relevance",
+        description="relevance (with q; otherwise followers), followers, engagement, quality: "
+        "highest first; price, cpe (price / expected engagements, for price_format or "
+        "image_post): lowest first",
+    )
+
+
+class SavedFilters(DiscoveryFilters):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ShortlistCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    organization_id: str | None = Field(default=None, max_length=64)
+    name: str = Field(min_length=1, max_length=120)
+    description: str = Field(default="", max_length=2000)
+
+
+class ShortlistUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=120)
+    description: str | None = Field(default=None, max_length=2000)
+
+
+class Shortlist(BaseModel):
+    id: str
+    organization_id: str
+    name: str
+    description: str
+    creators: int
+    created_by: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class ShortlistEntryBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    note: str = Field(default="", max_length=500)
+
+
+class ShortlistEntry(BaseModel):
+    creator: CreatorPublic
+    note: str
+    added_by: str | None
+    added_at: datetime
+
+
+class SavedSearchCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    organization_id: str | None = Field(default=None, max_length=64)
+    name: str = Field(min_length=1, max_length=120)
+    filters: SavedFilters
+
+
+class SavedSearch(BaseModel):
+    id: str
+    organization_id: str
+    name: str
+    filters: dict[str, Any]
+    created_by: str | None
+    created_at: datetime

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import weakref
-from dataclasses import replace
+from dataclasses import asdict, replace
 from typing import Any
 
 from sqlalchemy import Engine
@@ -14,10 +14,17 @@ from sqlalchemy.orm import Session
 from pappus.accounts.principal import Principal
 from pappus.creators import repository as repo
 from pappus.creators.models import CreatorProfile
-from pappus.creators.schemas import CreatorPrivate, CreatorPublic, CreatorUpdate
+from pappus.creators.schemas import (
+    CreatorPrivate,
+    CreatorPublic,
+    CreatorUpdate,
+    DiscoveryFacets,
+    DiscoveryFilters,
+    DiscoveryPage,
+)
 from pappus.creators.search import DiscoveryIndex, DiscoveryQuery, DiscoveryResult
 from pappus.creators.taxonomy import tier_for
-from pappus.errors import NotFound
+from pappus.errors import InvalidInput, NotFound
 from pappus.kit.clock import now
 from pappus.orders import service as orders
 
@@ -131,3 +138,77 @@ def discover(
 def similar_creators(session: Session, creator_id: str, limit: int) -> list[CreatorProfile]:
     get_profile(session, creator_id)
     return repo.get_many(session, discovery_index(session).similar_to(creator_id, limit))
+
+
+def to_query(
+    filters: DiscoveryFilters,
+    *,
+    limit: int = 20,
+    cursor: str | None = None,
+    facets: bool = True,
+    only_ids: frozenset[str] | None = None,
+) -> DiscoveryQuery:
+    """The index's query for validated filters; InvalidInput for combinations that mean
+    nothing (a price range without a format, an age band without a share)."""
+    f = filters
+    if (f.audience_age is None) != (f.audience_age_min is None):
+        raise InvalidInput(
+            "audience_age and audience_age_min go together", field="audience_age_min"
+        )
+    if (f.min_price is not None or f.max_price is not None) and f.price_format is None:
+        raise InvalidInput("a price range needs price_format", field="price_format")
+    return DiscoveryQuery(
+        text=f.q.strip() if f.q and f.q.strip() else None,
+        platform=f.platform,
+        tiers=tuple(f.tier or ()),
+        min_followers=f.min_followers,
+        max_followers=f.max_followers,
+        min_engagement_bp=f.min_engagement_bp,
+        max_engagement_bp=f.max_engagement_bp,
+        categories=tuple(f.category or ()),
+        regions=tuple(f.region or ()),
+        languages=tuple(f.language or ()),
+        audience_female_min=f.audience_female_min,
+        audience_female_max=f.audience_female_max,
+        audience_age=f.audience_age,
+        audience_age_min=f.audience_age_min,
+        audience_region=f.audience_region,
+        audience_region_min=f.audience_region_min,
+        price_format=f.price_format,
+        min_price=f.min_price,
+        max_price=f.max_price,
+        min_quality=f.min_quality,
+        vetting_statuses=tuple(f.vetting_status or ()),
+        active_within_days=f.active_within_days,
+        available=f.available,
+        only_ids=only_ids,
+        sort=f.sort,
+        limit=limit,
+        cursor=cursor,
+        facets=facets,
+    )
+
+
+def discovery_page(
+    session: Session,
+    principal: Principal,
+    filters: DiscoveryFilters,
+    *,
+    shortlist_id: str | None = None,
+    limit: int = 20,
+    cursor: str | None = None,
+    facets: bool = True,
+) -> DiscoveryPage:
+    only = None
+    if shortlist_id is not None:
+        from pappus.creators import shortlists
+
+        only = frozenset(shortlists.creator_ids(session, principal, shortlist_id))
+    query = to_query(filters, limit=limit, cursor=cursor, facets=facets, only_ids=only)
+    result, profiles = discover(session, principal, query, not_worked_with=filters.not_worked_with)
+    return DiscoveryPage(
+        items=[to_public(p) for p in profiles],
+        next_cursor=result.next_cursor,
+        total=result.total,
+        facets=DiscoveryFacets(**asdict(result.facets)) if result.facets else None,
+    )
