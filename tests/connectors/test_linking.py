@@ -289,3 +289,22 @@ def test_unlinking_forgets_the_tokens(world: World, sandbox: Sandbox) -> None:
     assert service.sync_account(world.db, linked["id"]) == "skipped"
     mine = ok(world.client.get(f"{API}/creators/me/social-accounts", headers=creator.headers))
     assert mine["items"] == []
+
+
+def test_the_periodic_resync_skips_fresh_and_recently_failing_accounts(
+    world: World, sandbox: Sandbox
+) -> None:
+    creator = world.creator()
+    synced = link(world, creator, 20)
+    failing = link(world, world.creator(), 21)
+    never = link(world, world.creator(), 22)
+    assert service.sync_account(world.db, synced["id"]) == "synced"
+    sandbox.faults(failure_rate=1.0)
+    with pytest.raises(service.ConnectorError):
+        service.sync_account(world.db, failing["id"])
+    sandbox.faults(failure_rate=0.0)
+    assert set(service.accounts_due(world.db)) == {never["id"]}
+    clock.advance(service.RETRY_FAILING_AFTER + timedelta(minutes=1))
+    assert set(service.accounts_due(world.db)) == {never["id"], failing["id"]}
+    clock.advance(service.SYNC_EVERY)
+    assert set(service.accounts_due(world.db)) == {never["id"], failing["id"], synced["id"]}

@@ -108,6 +108,8 @@ def test_codes_are_single_use_and_bound_to_the_verifier(platform: TestClient) ->
 def test_wrong_passwords_secrets_and_refusals(platform: TestClient) -> None:
     assert authorize(platform, w.account(WORLD, 1).id, password="guess").status_code == 401
     assert authorize(platform, "nobody_zz").status_code == 401
+    no_pkce = authorize(platform, w.account(WORLD, 1).id, code_challenge="")
+    assert no_pkce.status_code == 400 and "PKCE" in no_pkce.json()["error_description"]
     denied = authorize(platform, w.account(WORLD, 1).id, decision="deny")
     assert "error=access_denied" in denied.headers["location"]
     code = code_for(platform, w.account(WORLD, 2).id)

@@ -45,12 +45,17 @@ def of_creator(session: Session, creator_id: str) -> Sequence[SocialAccount]:
     ).all()
 
 
-def due_for_sync(session: Session, before: datetime, limit: int) -> Sequence[str]:
+def due_for_sync(
+    session: Session, before: datetime, failing_before: datetime, limit: int
+) -> Sequence[str]:
+    """Active accounts not synced since `before`; one whose last attempts failed only when
+    its last failure is older than `failing_before` (its own retries are not doubled)."""
     return session.scalars(
         select(SocialAccount.id)
         .where(
             SocialAccount.status == "active",
             or_(SocialAccount.last_synced_at.is_(None), SocialAccount.last_synced_at < before),
+            or_(SocialAccount.sync_failures == 0, SocialAccount.updated_at < failing_before),
         )
         .order_by(SocialAccount.last_synced_at.nulls_first(), SocialAccount.id)
         .limit(limit)

@@ -40,6 +40,7 @@ logger = logging.getLogger(__name__)
 PLATFORMS = ("sandbox",)
 STATE_TTL = timedelta(minutes=10)
 SYNC_EVERY = timedelta(hours=6)
+RETRY_FAILING_AFTER = timedelta(hours=1)  # a failing account's periodic retry, at most
 TOKEN_REFRESH_MARGIN = timedelta(minutes=2)
 POSTS_FOR_ENGAGEMENT = 30  # recent posts whose median engagement rate is the creator's
 # A younger post has not collected its engagement yet (on the sandbox, 96% after 5 days).
@@ -400,4 +401,5 @@ def sync_failures(db: Database, account_id: str) -> int:
 
 def accounts_due(db: Database, limit: int = 500) -> list[str]:
     with db.unit_of_work(write=False) as session:
-        return list(repo.due_for_sync(session, now() - SYNC_EVERY, limit))
+        at = now()
+        return list(repo.due_for_sync(session, at - SYNC_EVERY, at - RETRY_FAILING_AFTER, limit))

@@ -157,7 +157,9 @@ def create_sandbox_app(config: SandboxConfig | None = None) -> FastAPI:
             "::1",
         ):
             # The sandbox only ever redirects back to a Pappus on this machine.
-            raise SandboxError(400, "invalid_request", "redirect_uri must be a local http URL")
+            raise SandboxError(
+                400, "invalid_request", "redirect_uri must be on 127.0.0.1 or localhost"
+            )
 
     def bearer(authorization: str | None, scope: str) -> w.Account:
         if not authorization or not authorization.startswith("Bearer "):
@@ -248,8 +250,8 @@ def create_sandbox_app(config: SandboxConfig | None = None) -> FastAPI:
         if found is None or not hmac.compare_digest(password.encode(), ACCOUNT_PASSWORD.encode()):
             raise SandboxError(401, "access_denied", "wrong account or password")
         granted = " ".join(s for s in SCOPES if s in scope.split())
-        if code_challenge and code_challenge_method not in ("S256", ""):
-            raise SandboxError(400, "invalid_request", "only the S256 code challenge")
+        if not code_challenge or code_challenge_method != "S256":
+            raise SandboxError(400, "invalid_request", "PKCE is required: an S256 code_challenge")
         code = signer.sign(
             "sbx_code",
             {
