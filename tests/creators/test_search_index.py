@@ -286,6 +286,10 @@ def test_changed_creators_are_found_by_their_new_words_only() -> None:
     new = CatalogRow(**{**changed.__dict__, "id": "cr_new", "followers": 50_000})
     index.apply([new])
     assert "cr_new" in index.search(DiscoveryQuery(text="grooming"), NOW).ids
+    # reading the same rows again (a refresh's overlap window) changes nothing
+    orders = index.search(DiscoveryQuery(sort="followers"), NOW)
+    assert index.apply([changed, new]) == 0
+    assert index.search(DiscoveryQuery(sort="followers"), NOW).ids == orders.ids
 
 
 def test_a_cursor_from_another_sort_or_made_up_is_refused() -> None:

@@ -237,6 +237,10 @@ class DiscoveryIndex:
         self.delta_body: dict[str, set[int]] = {}
         self.delta_tokens: dict[int, tuple[set[str], set[str]]] = {}
         self.region_slots_used = self.language_slots_used = 0
+        # what each creator changed by a refresh looked like: a refresh re-reads the rows of
+        # its overlap window every time, and must not treat them as changes (that would drop
+        # the cached sort orders and grow the text delta every second)
+        self.indexed_as: dict[int, int] = {}
         self._orders: dict[str, tuple[Int, Int]] = {}
 
     # -- storage
@@ -360,10 +364,15 @@ class DiscoveryIndex:
         changed = 0
         with self.lock:
             for row in rows:
+                known = self.position.get(row.id)
+                fingerprint = hash(repr(row))
+                if known is not None and self.indexed_as.get(known) == fingerprint:
+                    continue  # re-read inside the overlap window, unchanged
                 pos = self._place(row)
                 self._set_columns(pos, row)
                 self._retext(pos, *self._texts(row))
                 self._see(row.updated_at)
+                self.indexed_as[pos] = fingerprint
                 changed += 1
             if changed:
                 self._orders.clear()  # the precomputed sort orders are stale
@@ -427,26 +436,29 @@ class DiscoveryIndex:
 
     def _text_scores(self, text: str) -> tuple[Int, npt.NDArray[np.float64]] | None:
         """Positions matching every query token, with a score: the sum over tokens of
-        idf x 2 when the token is in the name or handle, idf x 1 when only in the body."""
+        idf x 2 when the token is in the name or handle, idf x 1 when only in the body.
+        Boolean masks over the catalog, not sorted set operations: a word in most bios
+        (测评) costs a pass over the postings, not a sort of them."""
         wanted = query_tokens(text)
         if not wanted:
             return None
-        n = max(1, self.size)
-        matched: Int | None = None
-        parts = []
+        n = self.size
+        matched = np.ones(n, dtype=np.bool_)
+        scores = np.zeros(n, dtype=np.float64)
         for token in wanted:
             name, body = self._postings(token)
-            either = np.union1d(name, body).astype(np.int64)
-            parts.append((token, name, either))
-            matched = either if matched is None else np.intersect1d(matched, either)
-            if len(matched) == 0:
+            in_name = np.zeros(n, dtype=np.bool_)
+            in_name[name] = True
+            either = in_name.copy()
+            either[body] = True
+            matched &= either
+            count = int(np.count_nonzero(either))
+            if count == 0:
                 break
-        assert matched is not None
-        scores = np.zeros(len(matched), dtype=np.float64)
-        for _token, name, either in parts:
-            idf = math.log(1 + n / max(1, len(either)))
-            scores += idf * (1 + np.isin(matched, name))
-        return matched, scores
+            idf = math.log(1 + n / count)
+            scores += idf * (either.astype(np.float64) + in_name)
+        positions = np.flatnonzero(matched).astype(np.int64)
+        return positions, scores[positions]
 
     def _mask(self, q: DiscoveryQuery, today_day: int) -> Bool:
         n = self.size
