@@ -22,6 +22,7 @@ beside it (with matplotlib). See docs/benchmarks.md.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import random
@@ -32,6 +33,7 @@ import tempfile
 import threading
 import time
 from collections import deque
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -87,7 +89,7 @@ PACKAGES = (
 )
 EXAMPLE = """\
 examples:
-  python bench/discovery.py                      # 1,000,000 creators, both backends: 30+ min
+  python bench/discovery.py                      # 1,000,000 creators, both backends: ~45 min
   python bench/discovery.py --creators 100000    # both backends: about 6 minutes
   python bench/discovery.py --creators 20000 --queries 200 --backends sqlite
   python bench/discovery.py --clients 4 --layers api --backends postgresql
@@ -144,14 +146,9 @@ def seed_brand(url: str, creators: int, now: datetime) -> tuple[str, str, list[s
     from pappus.db import Database
 
     world = w.WorldSpec(seed=WORLD_SEED, accounts=creators, today=now.date())
-    rng = random.Random(WORLD_SEED)
-    chosen: list[int] = []
-    while len(chosen) < min(WORKED_WITH, creators):
-        index = rng.randrange(creators)
-        if index not in chosen and w.account(world, index).followers >= LISTING_FLOOR:
-            chosen.append(index)
-        if len(chosen) == 0 and rng.random() < 0.001:
-            break  # a tiny world may have no listed creator
+    candidates = random.Random(WORLD_SEED).sample(range(creators), min(creators, 1_000))
+    listed = [i for i in candidates if w.account(world, i).followers >= LISTING_FLOOR]
+    chosen = listed[:WORKED_WITH]
     db = Database(url)
     try:
         brand = _seed_brand(db)
@@ -186,6 +183,16 @@ class ApiRun:
     problem: str | None = None  # why the API phase did not run
     stopped_early: bool = False
     log_errors: list[str] = field(default_factory=list)
+    rss_mib: dict[str, float | None] = field(default_factory=dict)  # the server's memory
+
+
+def rss_mib(pid: int) -> float | None:
+    """Resident memory of a process (Linux /proc), in MiB; None elsewhere."""
+    with suppress(OSError, ValueError, IndexError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    return None
 
 
 def warm_up(base_url: str, token: str, timeout: float, label: str) -> tuple[float, str | None]:
@@ -275,12 +282,14 @@ def api_phase(
     run = ApiRun()
     env = server_env(url, workdir)
     with serve("pappus.app:create_app", env, workdir, "/healthz", f"{backend}-api") as server:
+        run.rss_mib["started"] = rss_mib(server.process.pid)
         run.warmup_s, run.problem = warm_up(
             server.base_url,
             seeded.brand_token,
             settings.warmup_timeout,
             f"{backend}: API warm-up (index build)",
         )
+        run.rss_mib["after_warmup"] = rss_mib(server.process.pid)
         if run.problem is None:
             clients = settings.clients
             label = f"{backend}: API, {len(queries):,} searches, {clients} client" + "s" * (
@@ -298,6 +307,7 @@ def api_phase(
             )
             run.tally, run.elapsed, run.cpu = result.tally, result.elapsed, result.cpu
             run.stopped_early = not result.ran_out
+            run.rss_mib["after_run"] = rss_mib(server.process.pid)
             say(f"  {label}: {len(run.answers):,} answered in {run.elapsed:.1f} s")
         else:
             say(f"  !! {backend}: the API did not answer the discovery contract: {run.problem}")
@@ -618,8 +628,14 @@ def backend_summary(run: BackendRun, settings: Settings, queries: list[Query]) -
     if api is not None:
         found["api_problem"] = api.problem
         found["warmup_s"] = None if api.warmup_s is None else round(api.warmup_s, 2)
+        found["server_rss_mib"] = api.rss_mib
         if api.warmup_s is not None:
             parts.append(f"API warm-up (first search, builds the index) {api.warmup_s:.1f} s;")
+        if api.rss_mib.get("after_warmup"):
+            parts.append(
+                f"server memory {api.rss_mib.get('started') or 0:,.0f} MiB at start, "
+                f"{api.rss_mib['after_warmup']:,.0f} MiB with the index;"
+            )
         if api.problem is None:
             parts.append(f"API {len(api.answers):,} searches in {api.elapsed:.0f} s")
             if api.skipped:
@@ -664,6 +680,17 @@ def per_query(runs: list[BackendRun], queries: list[Query]) -> list[dict[str, An
     return found
 
 
+def source_digest() -> str:
+    """A digest of pappus's Python files: git_commit() does not see uncommitted changes, and
+    src/ may change while a long run goes (the digest is taken at the start and the end)."""
+    import pappus
+
+    digest = hashlib.sha256()
+    for path in sorted(Path(pappus.__file__).resolve().parent.rglob("*.py")):
+        digest.update(str(path).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def build_report(
     settings: Settings,
     runs: list[BackendRun],
@@ -671,6 +698,7 @@ def build_report(
     rows: list[dict[str, Any]],
     load_average: list[float] | None,
     started: float,
+    digest_at_start: str,
 ) -> dict[str, Any]:
     import pappus
 
@@ -686,6 +714,7 @@ def build_report(
         "command": " ".join(["python bench/discovery.py", *sys.argv[1:]]),
         "pappus_source": str(source),
         "git_commit": git_commit(source),
+        "source_digest": {"start": digest_at_start, "end": source_digest()},
         "runtime_s": round(time.monotonic() - started, 1),
         "settings": {
             "backends": settings.backends,
@@ -845,6 +874,7 @@ def main(argv: list[str] | None = None) -> int:
     # anything imports pappus's settings).
     os.environ["PAPPUS_JOBS_SQLITE_PATH"] = str(workdir / "seed-jobs.db")
     started = time.monotonic()
+    digest = source_digest()
     runs: list[BackendRun] = []
     try:
         for backend in settings.backends:
@@ -852,7 +882,12 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     rows = [row for run in runs for row in backend_rows(run, queries)]
-    report = build_report(settings, runs, queries, rows, load_average, started)
+    report = build_report(settings, runs, queries, rows, load_average, started, digest)
+    if report["source_digest"]["end"] != digest:
+        say(
+            "!! pappus's source files changed during the run: the backends may have run "
+            "different code"
+        )
     return write_report(report, args.out)
 
 

@@ -79,11 +79,12 @@ def draw_chart(report: dict[str, Any], path: Path) -> bool:
                 )
                 top.annotate(
                     f"target {TARGETS[name]:g} ms",
-                    (i + 0.45, TARGETS[name]),
+                    (i - 0.45, TARGETS[name]),
                     fontsize=7.5,
                     color="#C44E52",
-                    ha="right",
+                    ha="left",
                     va="bottom",
+                    bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1},
                 )
         top.set_xticks(range(len(PERCENTILES)), [name for _, name in PERCENTILES])
         top.set_title(f"{backend}: latency of one search (whole mix)")

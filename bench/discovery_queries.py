@@ -173,8 +173,10 @@ FILTER_WEIGHTS = {
 }
 
 
-def _name_fragment(rng: random.Random, world: w.WorldSpec) -> str:
-    """Part of a listed creator's name or handle, as a brand types it after seeing it."""
+def _name_fragment(seed: int, n: int, world: w.WorldSpec) -> str:
+    """Part of a listed creator's name or handle, as a brand types it after seeing it. Its
+    own RNG, so the rest of the mix does not depend on the size of the world."""
+    rng = random.Random(f"{seed}:{n}")
     acc = w.account(world, rng.randrange(world.accounts))
     for _ in range(20):
         if acc.followers >= LISTING_FLOOR:
@@ -205,7 +207,8 @@ def make_mix(count: int, seed: int, world: w.WorldSpec) -> list[Query]:
         filters: dict[str, Any] = {}
         if text:
             terms = ZH_TERMS if rng.random() < 0.6 else EN_TERMS
-            filters["q"] = _name_fragment(rng, world) if rng.random() < 0.2 else rng.choice(terms)
+            name = rng.random() < 0.2
+            filters["q"] = _name_fragment(seed, n, world) if name else rng.choice(terms)
             wanted = rng.choices((0, 1, 2, 3), weights=(3, 4, 2, 1))[0]
         else:
             wanted = rng.choices((1, 2, 3, 4), weights=(25, 35, 25, 15))[0]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import random
+import signal
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -176,15 +177,29 @@ def _chunk(task: tuple[SeedSpec, int, int]) -> tuple[list[tuple[Any, ...]], list
     return users, profiles
 
 
+def _quiet_worker() -> None:
+    """Pool workers leave Ctrl-C and SIGTERM to the parent (which stops them): the parent's
+    SIGTERM handler raises KeyboardInterrupt, which could leave a worker holding the pool's
+    queue lock."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def _chunks(spec: SeedSpec, processes: int) -> Iterator[tuple[list[Any], list[Any]]]:
     tasks = [(spec, s, min(s + CHUNK, spec.creators)) for s in range(0, spec.creators, CHUNK)]
     if processes <= 1 or len(tasks) == 1:
         yield from map(_chunk, tasks)
         return
     # fork: the workers inherit the imported modules; the bench directory is on sys.path.
-    context = multiprocessing.get_context("fork")
-    with context.Pool(processes) as pool:
+    pool = multiprocessing.get_context("fork").Pool(processes, initializer=_quiet_worker)
+    try:
         yield from pool.imap(_chunk, tasks)
+    except BaseException:  # an error, Ctrl-C, or the caller stopped early
+        pool.terminate()
+        pool.join()
+        raise
+    pool.close()  # every task is done: the workers exit by themselves
+    pool.join()
 
 
 def seed_creators(url: str, spec: SeedSpec, label: str, processes: int) -> float:
