@@ -78,11 +78,3 @@ def save_follower_counts(
         for day, count in days
     ]
     session.execute(upsert, rows)
-
-
-def follower_counts(session: Session, account_id: str, since: date) -> Sequence[FollowerCount]:
-    return session.scalars(
-        select(FollowerCount)
-        .where(FollowerCount.social_account_id == account_id, FollowerCount.day >= since)
-        .order_by(FollowerCount.day)
-    ).all()

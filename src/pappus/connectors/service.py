@@ -18,7 +18,7 @@ import logging
 import secrets
 import statistics
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -249,7 +249,7 @@ def unlink(session: Session, principal: Principal, account_id: str) -> None:
 class _Fetched:
     profile: Profile
     audience: dict[str, object]
-    history: list[tuple[object, int]]
+    history: list[tuple[date, int]]
     engagement_rate_bp: int | None
     topics: list[str]
     last_post_at: datetime | None
@@ -355,7 +355,7 @@ def sync_account(db: Database, account_id: str) -> str:
         }
         account.last_synced_at = now()
         account.sync_failures, account.last_sync_error = 0, None
-        repo.save_follower_counts(session, account.id, fetched.history)  # type: ignore[arg-type]
+        repo.save_follower_counts(session, account.id, fetched.history)
         _update_creator(session, account.creator_id)
     return "synced"
 

@@ -22,8 +22,8 @@ import re
 import threading
 import time
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -189,7 +189,6 @@ class DiscoveryResult:
     next_cursor: str | None
     total: int
     facets: Facets | None
-    scores: dict[str, float] = field(default_factory=dict)
 
 
 def encode_cursor(sort: str, key: int) -> str:
@@ -580,7 +579,7 @@ class DiscoveryIndex:
                 start = 0 if after is None else int(np.searchsorted(hit_keys, after, "right"))
                 page_keys = hit_keys[start : start + q.limit + 1]
                 page_positions = order[hits][start : start + q.limit + 1]
-                return self._result(q, page_positions, page_keys, None, total, facets)
+                return self._result(q, page_positions, page_keys, total, facets)
             keys = self._sort_keys(q, positions, scores)
             if after is not None:
                 later = keys > after
@@ -593,15 +592,13 @@ class DiscoveryIndex:
             else:
                 picked = np.arange(len(keys))
             picked = picked[np.argsort(keys[picked], kind="stable")]
-            page_scores = scores[picked] if scores is not None else None
-            return self._result(q, positions[picked], keys[picked], page_scores, total, facets)
+            return self._result(q, positions[picked], keys[picked], total, facets)
 
     def _result(
         self,
         q: DiscoveryQuery,
         positions: Int,
         keys: Int,
-        scores: Any,
         total: int,
         facets: Facets | None,
     ) -> DiscoveryResult:
@@ -610,8 +607,7 @@ class DiscoveryIndex:
         positions, keys = positions[: q.limit], keys[: q.limit]
         ids = [self.ids[int(p)] for p in positions]
         cursor = encode_cursor(q.sort, int(keys[-1])) if more and len(keys) else None
-        by_id = {} if scores is None else dict(zip(ids, map(float, scores), strict=False))
-        return DiscoveryResult(ids, cursor, total, facets, by_id)
+        return DiscoveryResult(ids, cursor, total, facets)
 
     def _static_order(self, q: DiscoveryQuery) -> tuple[Int, Int]:
         """(sorted keys, positions in that order) of the whole catalog for a sort that does
@@ -683,8 +679,3 @@ class DiscoveryIndex:
                 score += np.where(ratio > 0, closeness, 0)
             order = np.lexsort((candidates, -score))[:limit]
             return [self.ids[int(candidates[i])] for i in order]
-
-
-def rows_from_mappings(rows: Iterable[Mapping[str, Any]]) -> Iterable[CatalogRow]:
-    for row in rows:
-        yield CatalogRow(**row)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 
+from pappus.creators.taxonomy import tier_for
 from pappus.sandbox import texts
 
 # -- the shape of the world (see docs/sandbox.md for the sources) --------------------------
@@ -183,15 +184,8 @@ def _rng(spec: WorldSpec, *parts: object) -> random.Random:
 
 
 def tier_of(followers: int) -> str:
-    if followers >= 500_000:
-        return "head"
-    if followers >= 50_000:
-        return "mid"
-    if followers >= 10_000:
-        return "koc"
-    if followers >= 1_000:
-        return "nano"
-    return "under"
+    """Pappus's tiers (the sandbox's accounts are what Pappus will list), or "under"."""
+    return tier_for(followers) or "under"
 
 
 def account_id(index: int) -> str:
