@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     sandbox_client_id: str = "pappus"
     sandbox_client_secret: str = "sandbox-client-secret"
     connector_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    # A published post must be at least this close to the approved draft (orders/publishing.py).
+    publication_min_similarity: float = Field(default=0.6, ge=0, le=1)
+    # How often a published post's metrics are read from its platform.
+    metrics_snapshot_minutes: int = Field(default=60, ge=5, le=1440)
 
     # Workflow defaults; a campaign may override the first four.
     draft_due_days: int = Field(default=7, ge=1)

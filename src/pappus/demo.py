@@ -342,6 +342,7 @@ def _play_story(
                     order_schemas.PublicationCreate(
                         post_url=f"https://www.xiaohongshu.com/explore/demo{order_id[-8:]}"
                     ),
+                    "xiaohongshu",
                 )
             elif step == "metrics":
                 views += 9_000

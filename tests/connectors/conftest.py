@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from pappus.config import get_settings
+from pappus.kit.clock import now
 from pappus.sandbox.app import SandboxConfig
 from pappus.sandbox.server import start_in_thread
 from pappus.sandbox.world import WorldSpec
@@ -39,7 +40,8 @@ class Sandbox:
 
 @pytest.fixture(scope="session")
 def sandbox_server() -> Iterator[Sandbox]:
-    config = SandboxConfig(spec=WORLD, client_secret=CLIENT_SECRET, staff_key=STAFF_KEY)
+    # The platform keeps Pappus's clock, so a post's metrics grow as a test advances time.
+    config = SandboxConfig(spec=WORLD, client_secret=CLIENT_SECRET, staff_key=STAFF_KEY, clock=now)
     running = start_in_thread(config, port=_free_port())
     try:
         yield Sandbox(running.url, config)

@@ -174,3 +174,47 @@ def test_injected_faults_answer_503(platform: TestClient) -> None:
     assert platform.get("/api/v1/me").status_code == 503
     platform.put("/staff/v1/faults", json={"failure_rate": 0.0}, headers=headers)
     assert platform.get("/api/v1/me").status_code == 401
+
+
+def _basic(login: str, password: str = "sandbox") -> dict[str, str]:
+    raw = base64.b64encode(f"{login}:{password}".encode()).decode()
+    return {"Authorization": f"Basic {raw}"}
+
+
+def test_the_creator_app_publishes_edits_and_takes_down_only_ones_own_posts(
+    platform: TestClient,
+) -> None:
+    author, other = w.account(WORLD, 3), w.account(WORLD, 4)
+    body = {"title": "t", "text": "hello", "hashtags": ["a"], "partnership_label": True}
+    assert platform.post("/app/v1/posts", json=body).status_code == 401
+    assert (
+        platform.post("/app/v1/posts", json=body, headers=_basic(author.handle, "x")).status_code
+        == 401
+    )
+    bad = platform.post(
+        "/app/v1/posts", json={**body, "format": "hologram"}, headers=_basic(author.handle)
+    )
+    assert bad.status_code == 422
+    post = platform.post("/app/v1/posts", json=body, headers=_basic(author.handle)).json()
+    assert post["author_open_id"] == author.id and post["url"].endswith(f"/posts/{post['id']}")
+    # the public page shows the label; the API serves it, and it heads the author's posts
+    page = platform.get(f"/posts/{post['id']}")
+    assert page.status_code == 200 and "品牌合作" in page.text
+    token = exchange(platform, code_for(platform, author.id)).json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    assert platform.get(f"/api/v1/posts/{post['id']}", headers=headers).json()["text"] == "hello"
+    assert platform.get("/api/v1/me/posts", headers=headers).json()["posts"][0]["id"] == post["id"]
+    series = platform.get(f"/api/v1/posts/{post['id']}/metrics", headers=headers).json()
+    assert len(series["series"]) == 8
+    # only the author may change it
+    edit = {"partnership_label": False}
+    path = f"/app/v1/posts/{post['id']}"
+    assert platform.patch(path, json=edit, headers=_basic(other.handle)).status_code == 403
+    assert (
+        platform.patch(path, json=edit, headers=_basic(author.handle)).json()["partnership_label"]
+        is False
+    )
+    assert platform.delete(path, headers=_basic(other.handle)).status_code == 403
+    assert platform.delete(path, headers=_basic(author.handle)).status_code == 204
+    assert platform.get(f"/api/v1/posts/{post['id']}", headers=headers).status_code == 404
+    assert platform.delete(path, headers=_basic(author.handle)).status_code == 404

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from pappus.accounts import service
@@ -19,14 +19,31 @@ oauth2_scheme = OAuth2PasswordBearer(
 )
 
 
-def current_principal(
-    session: DbSession, token: Annotated[str | None, Depends(oauth2_scheme)]
-) -> Principal:
+def _bearer(token: str | None) -> str:
     if not token:
         raise Unauthenticated("send Authorization: Bearer <token>", code="missing_token")
     if len(token) > 512:
         raise Unauthenticated("the bearer token is not valid", code="invalid_token")
-    return service.principal_for_token(session, token)
+    return token
+
+
+def current_principal(
+    session: DbSession, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> Principal:
+    return service.principal_for_token(session, _bearer(token))
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def principal_outside_transaction(
+    request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> Principal:
+    """For handlers that wait on another service mid-request (a social platform): the token
+    is resolved in a short read of its own, so no transaction stays open while they wait."""
+    secret = _bearer(token)
+    with request.app.state.db.unit_of_work(write=False) as session:
+        return service.principal_for_token(session, secret)
+
+
+PrincipalOutsideTransaction = Annotated[Principal, Depends(principal_outside_transaction)]

@@ -135,6 +135,11 @@ class Connector(Protocol):
 
     def post(self, access_token: str, post_id: str) -> PlatformPost: ...
 
+    def post_id_from_url(self, url: str) -> str | None:
+        """The platform's id of the post a public URL points to, or None if it is not a post
+        URL of this platform."""
+        ...
+
     def post_metrics(self, access_token: str, post_id: str) -> list[Metrics]: ...
 
     def comments(

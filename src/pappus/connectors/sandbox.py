@@ -3,8 +3,9 @@ httpx, exactly as a connector to a real platform would work."""
 
 from __future__ import annotations
 
+import re
 from typing import Any, TypeVar
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -23,6 +24,7 @@ from pappus.connectors.base import (
 )
 
 T = TypeVar("T")
+POST_ID = re.compile(r"[A-Za-z0-9_-]{1,200}")
 SCOPES = "profile audience followers posts"
 
 
@@ -98,6 +100,16 @@ class SandboxConnector:
 
     def post(self, access_token: str, post_id: str) -> PlatformPost:
         return _parse(PlatformPost, self._get(access_token, f"/api/v1/posts/{post_id}"))
+
+    def post_id_from_url(self, url: str) -> str | None:
+        """Post pages are {base}/posts/{id}, on the platform's own host."""
+        parts, base = urlsplit(url), urlsplit(self.base_url)
+        if parts.scheme not in ("http", "https") or parts.netloc.lower() != base.netloc.lower():
+            return None
+        head, _, post_id = parts.path.rstrip("/").rpartition("/")
+        if head != base.path.rstrip("/") + "/posts" or not POST_ID.fullmatch(post_id):
+            return None
+        return post_id
 
     def post_metrics(self, access_token: str, post_id: str) -> list[Metrics]:
         body = self._get(access_token, f"/api/v1/posts/{post_id}/metrics")

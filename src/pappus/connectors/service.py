@@ -17,8 +17,10 @@ import hashlib
 import logging
 import secrets
 import statistics
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -36,6 +38,7 @@ from pappus.kit.clock import now
 from pappus.ledger.payments import encryption_key
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 PLATFORMS = ("sandbox",)
 STATE_TTL = timedelta(minutes=10)
@@ -391,6 +394,38 @@ def _update_creator(session: Session, creator_id: str) -> None:
     ]
     profile.last_active_at = max(posted, default=profile.last_active_at)
     session.flush()
+
+
+def active_accounts(session: Session, creator_id: str, platform: str) -> list[SocialAccount]:
+    """The creator's accounts on `platform` that Pappus may read now."""
+    return [
+        a
+        for a in repo.of_creator(session, creator_id)
+        if a.platform == platform and a.status == "active"
+    ]
+
+
+def call_platform(db: Database, account_id: str, read: Callable[[Connector, str], T]) -> T:
+    """One read for a linked account, outside any transaction: its access token decrypted
+    (refreshed first when it is about to expire; the new tokens are stored at once), then
+    `read(connector, access_token)`. Raises ConnectorError as the platform answered."""
+    with db.unit_of_work(write=False) as session:
+        account = repo.get(session, account_id)
+        if account is None or account.status != "active":
+            raise ConnectorError("the account must be linked again", retryable=False, status=401)
+        platform = account.platform
+        access, refresh, expired = _access_token(session, account)
+    connector = connector_for(platform)
+    if expired or access is None:
+        if refresh is None:
+            raise ConnectorError("no refresh token", retryable=False, status=401)
+        tokens = connector.refresh(refresh)
+        with db.unit_of_work() as session:
+            account = repo.get(session, account_id)
+            if account is not None:
+                _store_tokens(session, account, tokens)
+        access = tokens.access_token
+    return read(connector, access)
 
 
 def sync_failures(db: Database, account_id: str) -> int:

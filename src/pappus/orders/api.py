@@ -7,11 +7,11 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
-from pappus.accounts.deps import CurrentPrincipal
+from pappus.accounts.deps import CurrentPrincipal, PrincipalOutsideTransaction
 from pappus.db import DbSession
 from pappus.kit.idempotency import run_idempotent
 from pappus.kit.pagination import Page, PageParams, next_cursor, page_params
-from pappus.orders import schemas, service
+from pappus.orders import publishing, schemas, service
 from pappus.orders.workflow import GUARDS, TRANSITIONS, WORKFLOW_VERSION, State, mermaid
 
 router = APIRouter(tags=["orders"])
@@ -105,11 +105,17 @@ def request_changes(
 def publish(
     order_id: str,
     body: schemas.PublicationCreate,
-    session: DbSession,
-    principal: CurrentPrincipal,
+    request: Request,
+    principal: PrincipalOutsideTransaction,
 ) -> schemas.Publication:
-    """Submit the published post's URL (the order's creator); the measurement window starts."""
-    return schemas.Publication.model_validate(service.publish(session, principal, order_id, body))
+    """Submit the published post's URL (the order's creator); the measurement window starts.
+
+    On a platform with a connector the post is read from the platform and verified first
+    (exists, by the creator, after the order, close to the approved draft, with its hashtags
+    and the brand-partnership label); a post that fails is refused with every check in
+    `checks` and nothing changes."""
+    publication = publishing.publish(request.app.state.db, principal, order_id, body)
+    return schemas.Publication.model_validate(publication)
 
 
 @router.get("/orders/{order_id}/publication", response_model=schemas.Publication)

@@ -99,6 +99,7 @@ class Draft(Base):
 
 class Publication(Base):
     __tablename__ = "publications"
+    __table_args__ = (Index("ix_publications_due", "verification_status", "last_checked_at"),)
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("pub"))
     order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), unique=True)
@@ -106,6 +107,18 @@ class Publication(Base):
     platform: Mapped[str] = mapped_column(String(32))
     published_at: Mapped[datetime]
     submitted_at: Mapped[datetime] = mapped_column(default=now)
+    # Verification through the platform's connector (orders/publishing.py): verified, or
+    # unverified when the platform has no connector and only the brand's review stands.
+    verification_status: Mapped[str] = mapped_column(String(16), default="unverified")
+    # The checks as run: [{"check", "passed", "detail"}], plus the draft similarity.
+    verification: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    social_account_id: Mapped[str | None] = mapped_column(String(40))
+    external_post_id: Mapped[str | None] = mapped_column(String(200))
+    # What the last scheduled read found: live, label_removed or removed.
+    post_status: Mapped[str | None] = mapped_column(String(16))
+    last_checked_at: Mapped[datetime | None]
+    check_failures: Mapped[int] = mapped_column(default=0)
+    last_check_error: Mapped[str | None] = mapped_column(String(500))
 
 
 class MetricSnapshot(Base):

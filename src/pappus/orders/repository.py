@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -198,6 +198,27 @@ def get_draft(session: Session, draft_id: str) -> Draft | None:
 
 def publication(session: Session, order_id: str) -> Publication | None:
     return session.scalars(select(Publication).where(Publication.order_id == order_id)).first()
+
+
+def publication_by_id(session: Session, publication_id: str) -> Publication | None:
+    return session.get(Publication, publication_id)
+
+
+def publications_due(
+    session: Session, read_before: datetime, states: tuple[str, ...], limit: int
+) -> Sequence[str]:
+    """Verified publications of orders in `states` not read since `read_before`."""
+    return session.scalars(
+        select(Publication.id)
+        .join(Order, Order.id == Publication.order_id)
+        .where(
+            Publication.verification_status == "verified",
+            or_(Publication.last_checked_at.is_(None), Publication.last_checked_at <= read_before),
+            Order.state.in_(states),
+        )
+        .order_by(Publication.last_checked_at)
+        .limit(limit)
+    ).all()
 
 
 def snapshot_at(session: Session, order_id: str, taken_at: datetime) -> MetricSnapshot | None:

@@ -142,6 +142,18 @@ class Publication(BaseModel):
     platform: str
     published_at: datetime
     submitted_at: datetime
+    verification_status: str = Field(
+        description="verified (checked through the platform's connector) or unverified (the"
+        " platform has no connector; the brand's review is the only check)"
+    )
+    verification: dict[str, Any] = Field(
+        description="the checks as run: checks [{check, passed, detail}], draft_round"
+    )
+    external_post_id: str | None
+    post_status: str | None = Field(
+        description="what the last scheduled read found: live, label_removed or removed"
+    )
+    last_checked_at: datetime | None
 
 
 class MetricSnapshotCreate(BaseModel):

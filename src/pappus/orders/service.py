@@ -15,6 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from pappus.accounts.principal import Access, Principal
 from pappus.config import get_settings
+from pappus.connectors.base import PlatformPost
 from pappus.errors import Conflict, Forbidden, InvalidInput, NotFound
 from pappus.kit.clock import now as clock_now
 from pappus.kit.money import apply_rate
@@ -693,28 +694,67 @@ def request_changes(
     return draft, order
 
 
-def publish(
-    session: Session, principal: Principal, order_id: str, body: schemas.PublicationCreate
-) -> Publication:
+@dataclass(frozen=True)
+class VerifiedPost:
+    """A post the platform's connector returned and orders/publishing.py checked."""
+
+    social_account_id: str
+    post: PlatformPost
+    checks: list[dict[str, Any]]
+    draft_round: int | None
+
+
+def _brief_platforms(order: Order) -> list[str]:
+    return list(order.contract.get("brief", {}).get("platforms") or ["xiaohongshu"])
+
+
+def check_can_publish(
+    session: Session, principal: Principal, order_id: str, platform: str | None
+) -> tuple[Order, str]:
+    """Raise unless the caller may publish this order now; the platform the post is on."""
     order = get_order(session, principal, order_id)
     actor = _pick_actor(principal, order, "publish")
+    facts = _facts(order, clock_now())
+    if find_transition("publish", actor, facts) is None:
+        raise OrderNotInState(
+            f"cannot publish an order in state '{order.state}'",
+            state=order.state,
+            allowed_actions=[t.action for t in allowed_actions({actor}, facts)],
+        )
+    platforms = _brief_platforms(order)
+    chosen = platform or platforms[0]
+    if chosen not in platforms:
+        raise InvalidInput(
+            f"the brief names the platforms {', '.join(platforms)}; not {chosen!r}",
+            field="platform",
+        )
+    return order, chosen
+
+
+def publish(
+    session: Session,
+    principal: Principal,
+    order_id: str,
+    body: schemas.PublicationCreate,
+    platform: str,
+    verified: VerifiedPost | None = None,
+) -> Publication:
+    """Record the publication (after orders/publishing.py verified the post, if it could)."""
+    order, platform = check_can_publish(session, principal, order_id, platform)
+    actor = _pick_actor(principal, order, "publish")
     at = clock_now()
-    published_at = body.published_at or at
-    if published_at > at + timedelta(minutes=5):
-        raise InvalidInput("published_at is in the future", field="published_at")
-    if published_at < order.created_at:
-        raise InvalidInput("published_at is before the order existed", field="published_at")
-    platforms = order.contract.get("brief", {}).get("platforms") or ["xiaohongshu"]
-    platform = body.platform or platforms[0]
-    _apply(
-        session,
-        order,
-        "publish",
-        actor,
-        principal.actor_id,
-        at,
-        {"post_url": str(body.post_url), "platform": platform},
-    )
+    if verified is not None:
+        published_at = verified.post.published_at  # the platform's word, not the creator's
+    else:
+        published_at = body.published_at or at
+        if published_at > at + timedelta(minutes=5):
+            raise InvalidInput("published_at is in the future", field="published_at")
+        if published_at < order.created_at:
+            raise InvalidInput("published_at is before the order existed", field="published_at")
+    event: dict[str, Any] = {"post_url": str(body.post_url), "platform": platform}
+    if verified is not None:
+        event |= {"verified": True, "external_post_id": verified.post.id}
+    _apply(session, order, "publish", actor, principal.actor_id, at, event)
     publication = Publication(
         order_id=order.id,
         post_url=str(body.post_url),
@@ -722,7 +762,34 @@ def publish(
         published_at=published_at,
         submitted_at=at,
     )
+    if verified is not None:
+        publication.verification_status = "verified"
+        publication.verification = {
+            "checks": verified.checks,
+            "draft_round": verified.draft_round,
+            "verified_at": at.isoformat(),
+        }
+        publication.social_account_id = verified.social_account_id
+        publication.external_post_id = verified.post.id
+        publication.post_status = "live"
+        publication.last_checked_at = at
     repo.add(session, publication)
+    if verified is not None and verified.post.metrics.at >= published_at:
+        metrics = verified.post.metrics
+        repo.add(
+            session,
+            MetricSnapshot(
+                order_id=order.id,
+                taken_at=metrics.at,
+                views=metrics.views,
+                likes=metrics.likes,
+                comments=metrics.comments,
+                saves=metrics.saves,
+                shares=metrics.shares,
+                source="connector",
+                created_at=at,
+            ),
+        )
     return publication
 
 

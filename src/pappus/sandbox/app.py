@@ -20,13 +20,15 @@ import random
 import secrets
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit
 
 from fastapi import FastAPI, Form, Header, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
 
 from pappus.sandbox import world as w
 
@@ -54,6 +56,51 @@ class SandboxConfig:
     failure_rate: float = 0.0
     slow_rate: float = 0.0
     slow_seconds: float = 5.0
+    # The platform's clock for posts published through the creator app (tests pass Pappus's
+    # controllable clock so a post's metrics grow as the test advances time).
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+
+
+FORMATS = ("image_post", "short_video", "long_video")
+
+
+class NewPost(BaseModel):
+    """What a creator types into the platform's app to publish."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(default="", max_length=300)
+    text: str = Field(min_length=1, max_length=20_000)
+    hashtags: list[str] = Field(default_factory=list, max_length=50)
+    format: str = Field(default="image_post", pattern="^(image_post|short_video|long_video)$")
+    partnership_label: bool = False
+    brand: str | None = Field(default=None, max_length=100)
+
+
+class PostEdit(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str | None = Field(default=None, max_length=300)
+    text: str | None = Field(default=None, min_length=1, max_length=20_000)
+    hashtags: list[str] | None = Field(default=None, max_length=50)
+    partnership_label: bool | None = None
+
+
+@dataclass
+class LivePost:
+    """A post published through the creator app while the sandbox runs (kept in memory)."""
+
+    id: str
+    k: int
+    account_index: int
+    title: str
+    text: str
+    hashtags: tuple[str, ...]
+    format: str
+    published_at: datetime
+    partnership_label: bool
+    brand: str | None
+    removed_at: datetime | None = None
 
 
 class SandboxError(Exception):
@@ -103,6 +150,8 @@ def create_sandbox_app(config: SandboxConfig | None = None) -> FastAPI:
     signer = Signer(cfg)
     used_codes: set[str] = set()
     used_lock = threading.Lock()
+    live: dict[str, LivePost] = {}
+    live_lock = threading.Lock()
     faults = random.Random()
     app = FastAPI(
         title="Pappus sandbox social platform",
@@ -173,6 +222,50 @@ def create_sandbox_app(config: SandboxConfig | None = None) -> FastAPI:
         if not 0 <= index < cfg.spec.accounts:  # a world restarted smaller
             raise SandboxError(401, "invalid_token", "the token's account no longer exists")
         return w.account(cfg.spec, index)
+
+    def app_user(authorization: str | None) -> w.Account:
+        """The creator app signs in with HTTP Basic: account id or handle, and the password."""
+        if not authorization or not authorization.startswith("Basic "):
+            raise SandboxError(401, "invalid_login", "sign in with HTTP Basic: handle:password")
+        try:
+            login, _, password = _unb64(authorization[6:].strip()).decode().partition(":")
+        except (ValueError, UnicodeDecodeError):
+            raise SandboxError(401, "invalid_login", "malformed Basic credentials") from None
+        found = find_account(login)
+        if found is None or not hmac.compare_digest(password.encode(), ACCOUNT_PASSWORD.encode()):
+            raise SandboxError(401, "invalid_login", "wrong account or password")
+        return found
+
+    def live_view(item: LivePost) -> w.Post:
+        acc = w.account(cfg.spec, item.account_index)
+        metrics = w.live_metrics(cfg.spec, acc, item.k, item.published_at, cfg.clock())
+        return w.Post(
+            id=item.id,
+            account_id=acc.id,
+            title=item.title,
+            text=item.text,
+            hashtags=item.hashtags,
+            format=item.format,
+            published_at=item.published_at,
+            sponsored=item.brand is not None or item.partnership_label,
+            partnership_label=item.partnership_label,
+            brand=item.brand,
+            metrics=metrics,
+        )
+
+    def live_of(acc: w.Account) -> list[w.Post]:
+        with live_lock:
+            mine = [p for p in live.values() if p.account_index == acc.index and not p.removed_at]
+        return [live_view(p) for p in mine]
+
+    def own_live(post_id: str, acc: w.Account) -> LivePost:
+        with live_lock:
+            item = live.get(post_id)
+        if item is None or item.removed_at is not None:
+            raise SandboxError(404, "not_found", f"no post {post_id}")
+        if item.account_index != acc.index:
+            raise SandboxError(403, "forbidden", "only the author may change a post")
+        return item
 
     def tokens(index: int, scope: str) -> dict[str, Any]:
         now = int(time.time())
@@ -354,7 +447,9 @@ def create_sandbox_app(config: SandboxConfig | None = None) -> FastAPI:
         limit: Annotated[int, Query(ge=1, le=100)] = 20,
     ) -> dict[str, Any]:
         acc = bearer(authorization, "posts")
-        found = w.posts(cfg.spec, acc)
+        found = sorted(
+            live_of(acc) + w.posts(cfg.spec, acc), key=lambda p: p.published_at, reverse=True
+        )
         start = 0
         if cursor:
             ids = [p.id for p in found]
@@ -380,7 +475,15 @@ def create_sandbox_app(config: SandboxConfig | None = None) -> FastAPI:
         points: Annotated[int, Query(ge=1, le=48)] = 8,
     ) -> dict[str, Any]:
         bearer(authorization, "posts")
-        series = w.metric_series(cfg.spec, _post_or_404(post_id), points)
+        found = _post_or_404(post_id)
+        with live_lock:
+            item = live.get(post_id)
+        if item is not None:
+            acc = w.account(cfg.spec, item.account_index)
+            at = cfg.clock()
+            series = w.live_metric_series(cfg.spec, acc, item.k, item.published_at, at, points)
+        else:
+            series = w.metric_series(cfg.spec, found, points)
         return {"post_id": post_id, "series": [_metrics_json(m) for m in series]}
 
     @app.get("/api/v1/posts/{post_id}/comments")
@@ -400,10 +503,71 @@ def create_sandbox_app(config: SandboxConfig | None = None) -> FastAPI:
         }
 
     def _post_or_404(post_id: str) -> w.Post:
+        with live_lock:
+            item = live.get(post_id)
+        if item is not None:
+            if item.removed_at is not None:
+                raise SandboxError(404, "not_found", f"post {post_id} was taken down")
+            return live_view(item)
         found = w.post(cfg.spec, post_id)
         if found is None:
             raise SandboxError(404, "not_found", f"no post {post_id}")
         return found
+
+    # -- the creator app: publishing, editing and taking down posts ----------------------
+
+    @app.post("/app/v1/posts", status_code=201)
+    def publish(body: NewPost, request: Request, authorization: Auth = None) -> dict[str, Any]:
+        """Publish a post as the signed-in creator (what they would do in the platform's app;
+        Pappus never calls this)."""
+        acc = app_user(authorization)
+        with live_lock:
+            k = sum(1 for p in live.values() if p.account_index == acc.index)
+            item = LivePost(
+                id=w.live_post_id(acc, k),
+                k=k,
+                account_index=acc.index,
+                title=body.title,
+                text=body.text,
+                hashtags=tuple(body.hashtags),
+                format=body.format,
+                published_at=cfg.clock(),
+                partnership_label=body.partnership_label,
+                brand=body.brand,
+            )
+            live[item.id] = item
+        return {**_post_json(live_view(item)), "url": _post_url(request, item.id)}
+
+    @app.patch("/app/v1/posts/{post_id}")
+    def edit(
+        post_id: str, body: PostEdit, request: Request, authorization: Auth = None
+    ) -> dict[str, Any]:
+        """Edit a live post: its text, or switch the brand-partnership label on or off."""
+        item = own_live(post_id, app_user(authorization))
+        changes = {k: v for k, v in body.model_dump(exclude_none=True).items()}
+        if "hashtags" in changes:
+            changes["hashtags"] = tuple(changes["hashtags"])
+        with live_lock:
+            live[post_id] = replace(item, **changes)
+        return {**_post_json(live_view(live[post_id])), "url": _post_url(request, post_id)}
+
+    @app.delete("/app/v1/posts/{post_id}", status_code=204)
+    def take_down(post_id: str, authorization: Auth = None) -> Response:
+        item = own_live(post_id, app_user(authorization))
+        with live_lock:
+            live[post_id] = replace(item, removed_at=cfg.clock())
+        return Response(status_code=204)
+
+    @app.get("/posts/{post_id}", response_class=HTMLResponse)
+    def public_page(post_id: str) -> HTMLResponse:
+        """The post's public page: the URL a creator shares and submits to Pappus."""
+        found = _post_or_404(post_id)
+        label = "<p><b>品牌合作 · Brand partnership</b></p>" if found.partnership_label else ""
+        tags = " ".join(html.escape(t) for t in found.hashtags)
+        page = f"""<!doctype html><html><head><meta charset="utf-8">
+<title>{html.escape(found.title or found.id)}</title></head><body>{label}
+<h1>{html.escape(found.title)}</h1><p>{html.escape(found.text)}</p><p>{tags}</p></body></html>"""
+        return HTMLResponse(page)
 
     # -- staff: the ground truth, for evaluating vetting ---------------------------------
 
@@ -488,6 +652,10 @@ def _post_json(p: w.Post) -> dict[str, Any]:
         "partnership_label": p.partnership_label,
         "metrics": _metrics_json(p.metrics),
     }
+
+
+def _post_url(request: Request, post_id: str) -> str:
+    return f"{str(request.base_url).rstrip('/')}/posts/{post_id}"
 
 
 def config_from_options(

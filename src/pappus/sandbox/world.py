@@ -451,6 +451,33 @@ def post(spec: WorldSpec, value: str) -> Post | None:
     return None
 
 
+LIVE_POST_SEED_OFFSET = 100_000  # live posts draw their metrics apart from generated ones
+
+
+def live_post_id(acc: Account, k: int) -> str:
+    return f"{acc.id}_l{k:04d}"
+
+
+def live_metrics(
+    spec: WorldSpec, acc: Account, k: int, published_at: datetime, at: datetime
+) -> MetricPoint:
+    """A post published through the creator app, `at` a moment of the platform's clock: the
+    same saturating growth as the generated posts, from its real publication time."""
+    age = max(0.0, (at - published_at).total_seconds() / 86_400)
+    point = _metrics_at(spec, acc, LIVE_POST_SEED_OFFSET + k, age)
+    return MetricPoint(at, point.views, point.likes, point.saves, point.comments, point.shares)
+
+
+def live_metric_series(
+    spec: WorldSpec, acc: Account, k: int, published_at: datetime, at: datetime, points: int = 8
+) -> list[MetricPoint]:
+    span = max(timedelta(0), at - published_at)
+    return [
+        live_metrics(spec, acc, k, published_at, published_at + span * step / points)
+        for step in range(1, points + 1)
+    ]
+
+
 def metric_series(spec: WorldSpec, found: Post, points: int = 8) -> list[MetricPoint]:
     """The post's totals at several moments from publication to today."""
     acc = account(spec, index_of(found.account_id) or 0)
