@@ -152,3 +152,11 @@ def world(client: TestClient, db: Database):  # type: ignore[no-untyped-def]
     from tests.fixtures.builders import World
 
     return World(client, db)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Remove this process's job-queue database (each xdist worker has its own)."""
+    mine = Path(tempfile.gettempdir()) / f"pappus-test-jobs-{os.getpid()}.db"
+    if os.environ.get("PAPPUS_JOBS_SQLITE_PATH") == str(mine):
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{mine}{suffix}").unlink(missing_ok=True)

@@ -21,6 +21,7 @@ from pappus.db import Database
 from pappus.errors import install_error_handlers, problem
 from pappus.ledger.api import router as ledger_router
 from pappus.orders.api import router as orders_router
+from pappus.vetting.api import router as vetting_router
 
 logger = logging.getLogger("pappus")
 
@@ -100,6 +101,10 @@ def create_app(
 
             upgrade(db.url)
         consumer = _start_jobs(db) if should_run_jobs else None
+        if settings.discovery_preload:
+            from pappus.creators.service import preload_discovery
+
+            preload_discovery(db)
         try:
             yield
         finally:
@@ -133,6 +138,7 @@ def create_app(
         campaigns_router,
         orders_router,
         ledger_router,
+        vetting_router,
     ):
         app.include_router(router, prefix=API_PREFIX)
 
@@ -146,7 +152,10 @@ def create_app(
 
     @app.get("/healthz", include_in_schema=False)
     def health() -> dict[str, str]:
-        return {"status": "ok", "version": __version__}
+        """Liveness, and whether this process's discovery index is ready to answer fast."""
+        from pappus.creators.service import discovery_status
+
+        return {"status": "ok", "version": __version__, "discovery": discovery_status(db)}
 
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app

@@ -26,6 +26,10 @@ app.add_typer(staff_app, name="staff")
 ledger_app = typer.Typer(help="The double-entry ledger.\n\nExample: pappus ledger check")
 app.add_typer(workflow_app, name="workflow")
 app.add_typer(ledger_app, name="ledger")
+vet_app = typer.Typer(
+    help="Vetting: follower authenticity.\n\nExample: pappus vet followers followers.jsonl"
+)
+app.add_typer(vet_app, name="vet")
 
 
 def _logging(level: str = "INFO") -> None:
@@ -59,6 +63,12 @@ def migrate(
 
 def _serve(host: str, port: int, workers: int) -> None:
     import uvicorn
+
+    # Every worker builds its discovery index at start, not at its first search.
+    os.environ.setdefault("PAPPUS_DISCOVERY_PRELOAD", "true")
+    from pappus.config import get_settings
+
+    get_settings.cache_clear()
 
     if workers > 1:
         uvicorn.run("pappus.asgi:app", host=host, port=port, workers=workers, log_level="info")
@@ -167,7 +177,12 @@ def demo(
 
     get_settings.cache_clear()
     from pappus.demo import CREATORS as DEMO_CREATORS
-    from pappus.demo import DEMO_PASSWORD, link_demo_creators, seed_demo
+    from pappus.demo import (
+        DEMO_PASSWORD,
+        link_demo_creators,
+        publish_verified_demo_order,
+        seed_demo,
+    )
     from pappus.migrate import upgrade
     from pappus.sandbox.app import SandboxConfig
     from pappus.sandbox.server import start_in_thread
@@ -193,10 +208,12 @@ def demo(
         length=len(DEMO_CREATORS), label="Linking the creators on the sandbox"
     ) as bar:
         linked = link_demo_creators(url, world, progress=bar.update)
+    verified_order = publish_verified_demo_order(url, world)
     typer.echo("")
     typer.echo(
         f"Sandbox social platform on {sandbox.url}: {len(linked)} demo creators linked by "
-        "OAuth (accounts sign in there with the password 'sandbox')"
+        "OAuth (accounts sign in there with the password 'sandbox'); order "
+        f"{verified_order} was published there and verified through the connector"
     )
     typer.echo(f"Pappus demo on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
     typer.echo(f"Every demo login uses the password: {DEMO_PASSWORD}")
@@ -316,6 +333,94 @@ def ledger_check() -> None:
             typer.echo(f"... and {len(violations) - 1} more", err=True)
         raise typer.Exit(1)
     typer.echo(f"ledger ok: {accounts} accounts, every invariant holds")
+
+
+@vet_app.command("followers")
+def vet_followers(
+    file: Annotated[
+        Path, typer.Argument(help="JSON lines: one follower profile per line; '-' for stdin")
+    ],
+    batch: Annotated[int, typer.Option(help="Profiles scored at once", min=1)] = 1000,
+) -> None:
+    """Score follower profiles: one JSON object per line in (username, followers, following,
+    posts, has_profile_pic, is_private, bio_length, optional full_name, has_external_url), one
+    JSON line out per profile with probability_fake, fake and reasons. A malformed line is
+    reported on stderr with its number and the run exits 1 after the rest.
+
+    Example: pappus vet followers sample.jsonl > scores.jsonl"""
+    import json
+    import sys
+
+    from pydantic import ValidationError
+
+    from pappus.vetting.followers import score_followers
+    from pappus.vetting.schemas import FollowerProfileIn
+
+    handle = sys.stdin if str(file) == "-" else file.open(encoding="utf-8")
+    bad = 0
+    pending: list[FollowerProfileIn] = []
+
+    def flush() -> None:
+        for profile, score in zip(pending, score_followers(pending), strict=True):
+            result = {
+                "username": profile.username,
+                "probability_fake": score.probability_fake,
+                "fake": score.probability_fake >= 0.5,
+                "reasons": score.reasons,
+            }
+            sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+        pending.clear()
+
+    with handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                pending.append(FollowerProfileIn.model_validate_json(line))
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                where = ".".join(str(p) for p in first["loc"]) or "line"
+                typer.echo(f"line {number}: {where}: {first['msg']}", err=True)
+                bad += 1
+                continue
+            if len(pending) >= batch:
+                flush()
+        flush()
+    if bad:
+        raise typer.Exit(1)
+
+
+@vet_app.command("train")
+def vet_train(
+    data: Annotated[
+        Path, typer.Option(help="Folder with the fake-account dataset's train.csv and test.csv")
+    ],
+    out: Annotated[Path, typer.Option(help="Where the model and its report are written")] = Path(
+        "src/pappus/vetting"
+    ),
+) -> None:
+    """Train the follower-authenticity model and print its evaluation (test split, 5-fold
+    cross-validation, sandbox followers). Writes follower_model.npz and follower_model.json.
+
+    Example: pappus vet train --data ../shared/data/instagram-fake-accounts"""
+    import json
+
+    from pappus.vetting.train import train
+
+    for name in ("train.csv", "test.csv"):
+        if not (data / name).is_file():
+            raise typer.BadParameter(f"{data / name} does not exist", param_hint="--data")
+    report = train(data, out, progress=lambda step: typer.echo(f"... {step}", err=True))
+    header = ("acc", "prec", "recall", "f1", "auc", "n")
+    typer.echo(f"{'evaluation':<26} " + " ".join(f"{h:>6}" for h in header))
+    for name in ("test_split", "cross_validation_5_fold", "sandbox_followers"):
+        m = report[name]
+        typer.echo(
+            f"{name:<26} {m['accuracy']:>6.3f} {m['precision']:>6.3f} {m['recall']:>6.3f} "
+            f"{m['f1']:>6.3f} {m['roc_auc']:>6.3f} {m['n']:>6}"
+        )
+    typer.echo(f"wrote {out / 'follower_model.npz'} ({report['nodes']:,} nodes)")
+    typer.echo(json.dumps({"model": report["model"]}))
 
 
 if __name__ == "__main__":

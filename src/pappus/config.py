@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     sandbox_client_id: str = "pappus"
     sandbox_client_secret: str = "sandbox-client-secret"
     connector_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    # Build the discovery index when the app starts rather than at the first search
+    # (`pappus serve` and `pappus demo` turn this on; tests build it on demand).
+    discovery_preload: bool = False
     # A published post must be at least this close to the approved draft (orders/publishing.py).
     publication_min_similarity: float = Field(default=0.6, ge=0, le=1)
     # How often a published post's metrics are read from its platform.

@@ -15,12 +15,14 @@ from pappus.accounts import service as accounts
 from pappus.accounts.principal import Principal
 from pappus.campaigns import schemas as campaign_schemas
 from pappus.campaigns import service as campaigns
+from pappus.config import get_settings
 from pappus.connectors import service as social
 from pappus.creators import service as creators
 from pappus.creators.schemas import CreatorUpdate
 from pappus.db import Database
 from pappus.kit.clock import clock
 from pappus.ledger import service as ledger
+from pappus.orders import publishing
 from pappus.orders import schemas as order_schemas
 from pappus.orders import service as orders
 from pappus.sandbox import consent
@@ -498,3 +500,87 @@ def link_demo_creators(
     finally:
         db.dispose()
     return linked
+
+
+def _sandbox_brief() -> campaign_schemas.CampaignCreate:
+    return campaign_schemas.CampaignCreate.model_validate(
+        {
+            "name": "Glow serum on the sandbox platform (verified publication)",
+            "objective": "awareness",
+            "campaign_type": "branded_content",
+            "product": {"name": "Glow serum"},
+            "formats": ["image_post"],
+            "platforms": ["sandbox"],
+            "currency": "CNY",
+            "budget_amount": 2_000_000,
+        }
+    )
+
+
+VERIFIED_TITLE = "Glow serum: 14 days on the sandbox"
+VERIFIED_BODY = (
+    "Two weeks with the Glow serum, morning and night: light texture, no stickiness, and my"
+    " skin felt calmer by the second week. 两周的使用感受：质地清爽，不黏腻。"  # noqa: RUF001
+)
+VERIFIED_TAGS = ["GlowSerum", "skincare"]
+
+
+def publish_verified_demo_order(url: str, spec: WorldSpec, creator_number: int = 1) -> str:
+    """One order whose post was published on the sandbox platform's creator app and verified
+    through the connector (orders/publishing.py): a campaign on the `sandbox` platform, an
+    approved draft, the post with its label, then the publication. Returns the order id."""
+    db = Database(url)
+    email = f"creator{creator_number}@demo.pappus.dev"
+    try:
+        with db.unit_of_work() as session:
+            owner = accounts.principal_for_user(
+                session, accounts.get_user_by_email(session, "brand@demo.pappus.dev")
+            )
+            creator = accounts.principal_for_user(
+                session, accounts.get_user_by_email(session, email)
+            )
+            campaign = campaigns.create_campaign(session, owner, _sandbox_brief())
+            campaigns.change_status(session, owner, campaign.id, "open")
+            application = campaigns.apply(
+                session,
+                creator,
+                campaign.id,
+                campaign_schemas.ApplicationCreate(
+                    proposal="One image post, published on the sandbox.",
+                    quote_amount=200_000,
+                    currency="CNY",
+                ),
+            )
+            _, order = campaigns.accept_application(session, owner, application.id, None)
+            draft = orders.submit_draft(
+                session,
+                creator,
+                order.id,
+                order_schemas.DraftCreate(
+                    title=VERIFIED_TITLE, body=VERIFIED_BODY, hashtags=VERIFIED_TAGS
+                ),
+            )
+            orders.approve_draft(session, owner, order.id, draft.id, "Approved, publish away.")
+            order_id = order.id
+            handle = social.active_accounts(session, str(creator.creator_id), "sandbox")[0].handle
+        # the creator publishes in the platform's own app, with its brand-partnership label
+        post = consent.publish_post(
+            get_settings().sandbox_url,
+            handle,
+            {
+                "title": VERIFIED_TITLE,
+                "text": VERIFIED_BODY + " #GlowSerum #skincare",
+                "hashtags": VERIFIED_TAGS,
+                "partnership_label": True,
+                "brand": "Dandelion Skincare",
+            },
+        )
+        publishing.publish(
+            db,
+            creator,
+            order_id,
+            order_schemas.PublicationCreate(post_url=str(post["url"]), platform="sandbox"),
+        )
+        return order_id
+    finally:
+        db.dispose()

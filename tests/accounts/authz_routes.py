@@ -217,8 +217,33 @@ ROUTES: tuple[Route, ...] = (
     route("GET", "/creators/me", only(CREATORS, "creator_only")),
     route("PATCH", "/creators/me", only(CREATORS, "creator_only"), body={"bio": "New bio"}),
     route("GET", "/creators", everyone()),
+    route(
+        "POST",
+        "/vetting/follower-scores",
+        everyone(),
+        effect=False,
+        body={
+            "profiles": [
+                {
+                    "username": "anna.li",
+                    "followers": 300,
+                    "following": 250,
+                    "posts": 40,
+                    "has_profile_pic": True,
+                    "is_private": False,
+                    "bio_length": 20,
+                }
+            ]
+        },
+    ),
     route("GET", "/creators/{creator_id}", everyone(), targets={"creator_id": "creator_a"}),
     route("GET", "/creators/{creator_id}/similar", everyone(), targets={"creator_id": "creator_a"}),
+    route(
+        "GET",
+        "/creators/{creator_id}/social-accounts",
+        everyone(),
+        targets={"creator_id": "creator_a"},
+    ),
     # -- shortlists and saved searches (organization A's) -----------------------------------
     route(
         "POST",

@@ -142,3 +142,37 @@ def test_bad_searches_are_422s_naming_the_parameter(
     response = world.client.get(f"{API}/creators", params=params, headers=brand.headers)
     assert response.status_code == 422
     assert field in {e["field"] for e in response.json()["errors"]}
+
+
+def test_a_deleted_creator_leaves_the_results_at_once(world: World) -> None:
+    from sqlalchemy import text
+
+    brand = world.brand()
+    keep = world.creator(followers=30_000)
+    gone = world.creator(followers=40_000)
+    assert ids(find(world, brand)) == [gone.creator_id, keep.creator_id]
+    # a deletion the index's refresh cannot see (it reads changed rows, not missing ones)
+    with world.db.unit_of_work() as session:
+        session.execute(
+            text("DELETE FROM creator_profiles WHERE id = :id"), {"id": gone.creator_id}
+        )
+    page = find(world, brand)
+    assert ids(page) == [keep.creator_id]
+    assert page["total"] == 1 and page["facets"]["tier"]["koc"] == 1
+    assert ids(find(world, brand)) == [keep.creator_id]
+
+
+def test_the_index_can_be_built_when_the_app_starts(db: Any, settings: Any) -> None:
+    import time
+
+    from fastapi.testclient import TestClient
+
+    from pappus.app import create_app
+
+    preloading = settings.model_copy(update={"discovery_preload": True})
+    app = create_app(preloading, database=db, migrate_on_start=False, run_jobs=False)
+    with TestClient(app) as client:
+        deadline = time.monotonic() + 30
+        while client.get("/healthz").json()["discovery"] != "ready":
+            assert time.monotonic() < deadline, "the index was not built at start"
+            time.sleep(0.05)

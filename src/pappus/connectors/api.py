@@ -8,7 +8,13 @@ from fastapi import APIRouter, Query, Request, Response
 
 from pappus.accounts.deps import CurrentPrincipal
 from pappus.connectors import service
-from pappus.connectors.schemas import LinkRequest, LinkStarted, SocialAccountView
+from pappus.connectors.schemas import (
+    FollowerDay,
+    LinkRequest,
+    LinkStarted,
+    PublicSocialAccount,
+    SocialAccountView,
+)
 from pappus.db import Database, DbSession
 from pappus.kit.pagination import Page
 
@@ -72,3 +78,31 @@ def unlink(account_id: str, session: DbSession, principal: CurrentPrincipal) -> 
     """Unlink: the tokens are deleted at once."""
     service.unlink(session, principal, account_id)
     return Response(status_code=204)
+
+
+@router.get("/creators/{creator_id}/social-accounts", response_model=Page[PublicSocialAccount])
+def public_accounts(
+    creator_id: str,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    days: Annotated[int, Query(ge=1, le=365, description="Days of follower history")] = 90,
+) -> Page[PublicSocialAccount]:
+    """A creator's linked accounts as the platforms report them, with the follower count per
+    day (a creator has a handful: one page, no cursor)."""
+    found = service.public_accounts(session, creator_id, days)
+    return Page(
+        items=[
+            PublicSocialAccount(
+                platform=a.platform,
+                handle=a.handle,
+                display_name=a.display_name,
+                followers=a.followers,
+                engagement_rate_bp=a.engagement_rate_bp,
+                last_synced_at=a.last_synced_at,
+                linked_at=a.created_at,
+                follower_history=[FollowerDay(date=d, followers=n) for d, n in history],
+            )
+            for a, history in found
+        ],
+        next_cursor=None,
+    )

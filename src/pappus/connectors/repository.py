@@ -45,6 +45,25 @@ def of_creator(session: Session, creator_id: str) -> Sequence[SocialAccount]:
     ).all()
 
 
+def has_active_account(session: Session, creator_id: str) -> bool:
+    found = session.scalars(
+        select(SocialAccount.id)
+        .where(SocialAccount.creator_id == creator_id, SocialAccount.status == "active")
+        .limit(1)
+    ).first()
+    return found is not None
+
+
+def follower_counts(
+    session: Session, account_ids: Sequence[str], since: date
+) -> Sequence[FollowerCount]:
+    return session.scalars(
+        select(FollowerCount)
+        .where(FollowerCount.social_account_id.in_(account_ids), FollowerCount.day >= since)
+        .order_by(FollowerCount.social_account_id, FollowerCount.day)
+    ).all()
+
+
 def due_for_sync(
     session: Session, before: datetime, failing_before: datetime, limit: int
 ) -> Sequence[str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -63,3 +63,22 @@ class SocialAccountView(BaseModel):
             last_sync_error=account.last_sync_error,
             linked_at=account.created_at,
         )
+
+
+class FollowerDay(BaseModel):
+    date: date
+    followers: int
+
+
+class PublicSocialAccount(BaseModel):
+    """What any signed-in user sees of a creator's linked account: the platform's figures,
+    and its follower count per day as the platform reported it."""
+
+    platform: str
+    handle: str
+    display_name: str
+    followers: int
+    engagement_rate_bp: int | None
+    last_synced_at: datetime | None
+    linked_at: datetime
+    follower_history: list[FollowerDay]

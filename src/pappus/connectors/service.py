@@ -228,6 +228,21 @@ def own_account(session: Session, principal: Principal, account_id: str) -> Soci
     return account
 
 
+def public_accounts(
+    session: Session, creator_id: str, days: int
+) -> list[tuple[SocialAccount, list[tuple[date, int]]]]:
+    """A creator's active linked accounts with their daily follower counts of the last
+    `days` days, oldest first."""
+    if creators_repo.get(session, creator_id) is None:
+        raise NotFound("creator not found")
+    accounts = [a for a in repo.of_creator(session, creator_id) if a.status == "active"]
+    since = now().date() - timedelta(days=days)
+    history: dict[str, list[tuple[date, int]]] = {a.id: [] for a in accounts}
+    for count in repo.follower_counts(session, list(history), since):
+        history[count.social_account_id].append((count.day, count.followers))
+    return [(a, history[a.id]) for a in accounts]
+
+
 def request_sync(session: Session, principal: Principal, account_id: str) -> SocialAccount:
     account = own_account(session, principal, account_id)
     if account.status != "active":

@@ -44,6 +44,9 @@ class CreatorProfile(Base):
     # Private until an order exists between the creator and the brand.
     rate_card: Mapped[list[Any]] = mapped_column(default=list)
     contact_email: Mapped[str | None] = mapped_column(String(320))
+    # Public: a link to the creator's media kit and a few pieces of their best work.
+    media_kit_url: Mapped[str | None] = mapped_column(String(2048))
+    content_examples: Mapped[list[Any]] = mapped_column(default=list)
     available: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=now)
     updated_at: Mapped[datetime] = mapped_column(default=now, onupdate=now)

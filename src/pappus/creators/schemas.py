@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictInt
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, EmailStr, Field, StrictInt
 
 from pappus.creators.taxonomy import FORMATS, Category, ContentFormat
 
@@ -21,6 +21,17 @@ class RateCardEntry(BaseModel):
     currency: str = Field(default="CNY", pattern=r"^[A-Z]{3}$")
 
 
+class ContentExample(BaseModel):
+    """A piece of the creator's work they want brands to see."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: AnyHttpUrl
+    title: str = Field(default="", max_length=200)
+    format: ContentFormat | None = None
+    platform: str | None = Field(default=None, min_length=1, max_length=32)
+
+
 class CreatorUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -33,8 +44,13 @@ class CreatorUpdate(BaseModel):
     primary_platform: str | None = Field(default=None, max_length=32)
     handle: str | None = Field(default=None, max_length=120)
     followers: StrictInt | None = Field(
-        default=None, ge=0, le=10**10, description="Until a linked account provides it"
+        default=None,
+        ge=0,
+        le=10**10,
+        description="Only until a linked account provides it; refused once one is linked",
     )
+    media_kit_url: AnyHttpUrl | None = None
+    content_examples: list[ContentExample] | None = Field(default=None, max_length=12)
     rate_card: list[RateCardEntry] | None = Field(default=None, max_length=20)
     contact_email: EmailStr | None = None
     available: bool | None = None
@@ -61,6 +77,8 @@ class CreatorPublic(BaseModel):
     )
     topics: list[str]
     last_active_at: datetime | None
+    media_kit_url: str | None = None
+    content_examples: list[ContentExample] = Field(default_factory=list)
     available: bool
     created_at: datetime
 

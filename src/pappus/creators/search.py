@@ -377,6 +377,21 @@ class DiscoveryIndex:
                 self._orders.clear()  # the precomputed sort orders are stale
         return changed
 
+    def forget(self, creator_ids: Iterable[str]) -> int:
+        """Unlist creators whose profiles no longer exist. A refresh reads changed rows, so
+        it never sees a deletion; `discover` calls this when a page's profile is missing."""
+        gone = 0
+        with self.lock:
+            for creator_id in creator_ids:
+                pos = self.position.get(creator_id)
+                if pos is not None and self.followers[pos] >= 0:
+                    self.followers[pos] = -1  # under the listing floor: out of every search
+                    self.indexed_as.pop(pos, None)
+                    gone += 1
+            if gone:
+                self._orders.clear()
+        return gone
+
     def _place(self, row: CatalogRow) -> int:
         pos = self.position.get(row.id)
         if pos is None:

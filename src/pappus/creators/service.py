@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from pappus.accounts.principal import Principal
+from pappus.connectors import repository as connectors_repo
 from pappus.creators import repository as repo
 from pappus.creators.models import CreatorProfile
 from pappus.creators.schemas import (
@@ -24,6 +25,7 @@ from pappus.creators.schemas import (
 )
 from pappus.creators.search import DiscoveryIndex, DiscoveryQuery, DiscoveryResult
 from pappus.creators.taxonomy import tier_for
+from pappus.db import Database
 from pappus.errors import InvalidInput, NotFound
 from pappus.kit.clock import now
 from pappus.orders import service as orders
@@ -50,11 +52,22 @@ def get_profile(session: Session, creator_id: str) -> CreatorProfile:
     return profile
 
 
+# Fields a creator may clear by sending null.
+CLEARABLE = {"primary_platform", "handle", "contact_email", "media_kit_url"}
+
+
 def update_profile(session: Session, creator_id: str, changes: CreatorUpdate) -> CreatorProfile:
     profile = get_profile(session, creator_id)
     data: dict[str, Any] = changes.model_dump(exclude_unset=True, mode="json")
+    if data.get("followers") is not None and connectors_repo.has_active_account(
+        session, creator_id
+    ):
+        raise InvalidInput(
+            "followers come from your linked social account and cannot be set by hand",
+            field="followers",
+        )
     for name, value in data.items():
-        if value is None and name not in {"primary_platform", "handle", "contact_email"}:
+        if value is None and name not in CLEARABLE:
             continue
         setattr(profile, name, value)
     session.flush()
@@ -80,6 +93,8 @@ def to_public(profile: CreatorProfile) -> CreatorPublic:
         audience=dict(profile.audience or {}),
         topics=list(profile.topics or []),
         last_active_at=profile.last_active_at,
+        media_kit_url=profile.media_kit_url,
+        content_examples=list(profile.content_examples or []),
         available=profile.available,
         created_at=profile.created_at,
     )
@@ -124,6 +139,31 @@ def discovery_index(session: Session) -> DiscoveryIndex:
     return index
 
 
+def preload_discovery(db: Database) -> threading.Thread:
+    """Build this process's discovery index in the background (at start, so the first
+    search does not wait minutes at a million creators); `discovery_status` tells when."""
+
+    def build() -> None:
+        try:
+            with db.unit_of_work(write=False) as session:
+                discovery_index(session)
+        except Exception:  # a failed preload leaves the build to the first search
+            logger.exception("building the discovery index at start failed")
+
+    thread = threading.Thread(target=build, name="pappus-discovery-preload", daemon=True)
+    thread.start()
+    return thread
+
+
+def discovery_status(db: Database) -> str:
+    """This process's index of `db`: ready, building, or not_built (nothing asked yet)."""
+    with _indexes_lock:
+        index = _indexes.get(db.engine.pool)
+    if index is None:
+        return "not_built"
+    return "ready" if index.built else "building"
+
+
 def discover(
     session: Session, principal: Principal, query: DiscoveryQuery, *, not_worked_with: bool
 ) -> tuple[DiscoveryResult, list[CreatorProfile]]:
@@ -131,8 +171,15 @@ def discover(
     if not_worked_with:
         worked_with = orders.creators_worked_with(session, principal)
         query = replace(query, exclude_ids=frozenset(worked_with))
-    result = discovery_index(session).search(query, now())
-    return result, repo.get_many(session, result.ids)
+    index = discovery_index(session)
+    result = index.search(query, now())
+    profiles = repo.get_many(session, result.ids)
+    if len(profiles) < len(result.ids):
+        # Deleted since the index saw them: unlist them and answer again without them.
+        index.forget(set(result.ids) - {p.id for p in profiles})
+        result = index.search(query, now())
+        profiles = repo.get_many(session, result.ids)
+    return result, profiles
 
 
 def similar_creators(session: Session, creator_id: str, limit: int) -> list[CreatorProfile]:

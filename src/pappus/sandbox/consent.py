@@ -1,6 +1,6 @@
-"""What a creator's browser does on the sandbox's consent page: sign in there and allow.
-Used by `pappus demo` to link its creators the way a person would; Pappus itself never
-calls this."""
+"""What a creator does on the sandbox platform itself: sign in on its consent page and allow,
+or publish a post in its app. Used by `pappus demo` to act the way a person would; Pappus
+itself never calls this."""
 
 from __future__ import annotations
 
@@ -31,3 +31,17 @@ def allow(authorization_url: str, login: str, password: str = ACCOUNT_PASSWORD) 
     if "code" not in answer:
         raise RuntimeError(f"the sandbox answered {answer.get('error', ['nothing'])[0]}")
     return answer["code"][0], answer["state"][0]
+
+
+def publish_post(
+    sandbox_url: str, login: str, post: dict[str, object], password: str = ACCOUNT_PASSWORD
+) -> dict[str, object]:
+    """Publish `post` (the body of POST /app/v1/posts) as `login`; returns the post with its
+    public `url`."""
+    response = httpx.post(
+        f"{sandbox_url.rstrip('/')}/app/v1/posts", auth=(login, password), json=post, timeout=10
+    )
+    if response.status_code != 201:
+        raise RuntimeError(f"the sandbox refused the post: {response.text[:200]}")
+    found: dict[str, object] = response.json()
+    return found
