@@ -46,4 +46,5 @@ def load_tasks() -> None:
     """Import every domain's tasks so the consumer knows them."""
     import pappus.campaigns.tasks
     import pappus.connectors.tasks
-    import pappus.orders.tasks  # noqa: F401
+    import pappus.orders.tasks
+    import pappus.vetting.tasks  # noqa: F401

@@ -10,4 +10,5 @@ def import_all_models() -> None:
     import pappus.creators.models
     import pappus.kit.idempotency
     import pappus.ledger.models
-    import pappus.orders.models  # noqa: F401
+    import pappus.orders.models
+    import pappus.vetting.models  # noqa: F401

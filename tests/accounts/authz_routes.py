@@ -244,6 +244,49 @@ ROUTES: tuple[Route, ...] = (
         everyone(),
         targets={"creator_id": "creator_a"},
     ),
+    # -- vetting ---------------------------------------------------------------------------
+    *(
+        route(
+            "GET",
+            path,
+            {**everyone(), "creator_b": refused("forbidden")},
+            targets={"creator_id": "creator_a"},
+        )
+        for path in (
+            "/creators/{creator_id}/vetting",
+            "/creators/{creator_id}/vetting/reports",
+            "/creators/{creator_id}/vetting/decisions",
+        )
+    ),
+    route(
+        "POST",
+        "/creators/{creator_id}/vetting/decisions",
+        only(["staff"], "staff_only"),
+        targets={"creator_id": "creator_a"},
+        body={"decision": "flag", "reason": "Check the spike in May"},
+    ),
+    route(
+        "POST",
+        "/creators/{creator_id}/vetting/runs",
+        only(["staff"], "staff_only"),
+        targets={"creator_id": "creator_a"},
+        effect=False,
+    ),
+    route("GET", "/vetting/queue", only(["staff"], "staff_only")),
+    route(
+        "POST",
+        "/creators/me/vetting/appeals",
+        {**only(["creator_b"], "forbidden"), "creator_a": "409:appeal_open"},
+        body={"message": "Please look again"},
+    ),
+    route("GET", "/vetting/appeals", only(["staff", *CREATORS], "forbidden")),
+    route(
+        "POST",
+        "/vetting/appeals/{appeal_id}/resolve",
+        only(["staff"], "staff_only"),
+        targets={"appeal_id": "appeal"},
+        body={"outcome": "dismissed", "note": "The spike is organic"},
+    ),
     # -- shortlists and saved searches (organization A's) -----------------------------------
     route(
         "POST",

@@ -159,6 +159,26 @@ def build_world(world: World) -> Built:
         201,
     )["id"]
 
+    # -- vetting: both creators scored; creator A has an open appeal ---------------------
+    from pappus.vetting.models import VettingReport
+
+    with world.db.unit_of_work() as session:
+        for who in (creator_a, creator_b):
+            report = VettingReport(
+                creator_id=who.creator_id,
+                score=72,
+                flagged=False,
+                red_flags=[],
+                components=[],
+                authenticity={},
+                version=1,
+            )
+            session.add(report)
+            session.flush()
+    ids["appeal"] = _post(
+        world, "/creators/me/vetting/appeals", creator_a, {"message": "My fans are real"}, 201
+    )["id"]
+
     # -- organization A's campaigns, application and invitation -----------------------------
     campaign_open = world.campaign(owner, name="Acme open brief")
     ids["campaign_open"] = campaign_open["id"]

@@ -3,6 +3,7 @@ with their follower history for everyone, and followers that only a linked accou
 
 from __future__ import annotations
 
+from pappus.connectors import service as connectors
 from pappus.sandbox import world as w
 from tests.connectors.conftest import WORLD, Sandbox
 from tests.connectors.test_linking import busy_account, link
@@ -58,7 +59,8 @@ def test_linked_accounts_show_their_follower_history_and_own_the_follower_count(
         )["items"]
         == []
     )
-    link(world, creator, index)
+    linked = link(world, creator, index)
+    assert connectors.sync_account(world.db, linked["id"]) == "synced"
     brand = world.brand()
     accounts = ok(
         world.client.get(

@@ -38,6 +38,7 @@ AGE_BANDS = ("13-17", "18-24", "25-34", "35-44", "45+")
 VETTING = ("unvetted", "pending", "approved", "rejected", "flagged")
 SORTS = ("relevance", "followers", "engagement", "quality", "price", "cpe")
 LISTING_FLOOR = 1_000
+MIN_PEERS = 20  # creators an engagement benchmark needs
 STATIC_ORDER_ABOVE = 20_000  # matches beyond which a sort walks a precomputed order
 REGION_SLOTS, LANGUAGE_SLOTS, AUDIENCE_REGION_SLOTS = 4, 3, 5
 REFRESH_EVERY_SECONDS = 1.0
@@ -213,6 +214,14 @@ def decode_cursor(cursor: str, sort: str) -> int:
 # -- the index -------------------------------------------------------------------------------
 
 
+def _member(codes: Any, wanted: list[int], size: int) -> Bool:
+    """codes in wanted, for small non-negative codes: a lookup table, not np.isin's sort."""
+    table = np.zeros(size, dtype=np.bool_)
+    table[wanted] = True
+    found: Bool = table[codes]
+    return found
+
+
 class DiscoveryIndex:
     """One process's index of the catalog. Thread-safe: one thread refreshes at a time and
     readers see whole arrays (a row changing during a query shows old or new values)."""
@@ -354,6 +363,7 @@ class DiscoveryIndex:
                 self._see(row.updated_at)
             self.name_postings = {t: np.array(p, dtype=np.int32) for t, p in name_pairs.items()}
             self.body_postings = {t: np.array(p, dtype=np.int32) for t, p in body_pairs.items()}
+            self._prepare_orders()
             self.built = True
             self.checked_at = time.monotonic()
             self.build_seconds = time.perf_counter() - started
@@ -376,6 +386,25 @@ class DiscoveryIndex:
             if changed:
                 self._orders.clear()  # the precomputed sort orders are stale
         return changed
+
+    def engagement_median(self, tier: str | None, category: str | None) -> float | None:
+        """The median engagement rate (a share) of listed creators in the tier and category,
+        or of the tier alone when fewer than MIN_PEERS share both; None without peers."""
+        if tier not in TIERS:
+            return None
+        with self.lock:
+            n = self.size
+            peers = (self.tier[:n] == TIERS.index(tier)) & (self.engagement[:n] >= 0)
+            peers &= self.followers[:n] >= LISTING_FLOOR
+            if category in CATEGORIES:
+                same = peers & (
+                    (self.category_bits[:n] & np.uint32(1 << CATEGORIES.index(category))) != 0
+                )
+                if np.count_nonzero(same) >= MIN_PEERS:
+                    peers = same
+            if np.count_nonzero(peers) < MIN_PEERS:
+                return None
+            return float(np.median(self.engagement[:n][peers])) / 10_000
 
     def forget(self, creator_ids: Iterable[str]) -> int:
         """Unlist creators whose profiles no longer exist. A refresh reads changed rows, so
@@ -481,7 +510,7 @@ class DiscoveryIndex:
             code = self.platforms.find(q.platform)
             mask &= (self.platform[:n] == code) if code >= 0 else False
         if q.tiers:
-            mask &= np.isin(self.tier[:n], [TIERS.index(t) for t in q.tiers])
+            mask &= _member(self.tier[:n], [TIERS.index(t) for t in q.tiers], len(TIERS))
         if q.min_followers is not None:
             mask &= self.followers[:n] >= q.min_followers
         if q.max_followers is not None:
@@ -529,7 +558,8 @@ class DiscoveryIndex:
         if q.min_quality is not None:
             mask &= self.quality[:n] >= q.min_quality
         if q.vetting_statuses:
-            mask &= np.isin(self.vetting[:n], [VETTING.index(s) for s in q.vetting_statuses])
+            statuses = [VETTING.index(s) for s in q.vetting_statuses]
+            mask &= _member(self.vetting[:n], statuses, len(VETTING))
         if q.active_within_days is not None:
             mask &= self.active_day[:n] >= today_day - q.active_within_days
         if q.available is not None:
@@ -624,10 +654,21 @@ class DiscoveryIndex:
         cursor = encode_cursor(q.sort, int(keys[-1])) if more and len(keys) else None
         return DiscoveryResult(ids, cursor, total, facets)
 
+    def _prepare_orders(self) -> None:
+        """Sort the catalog once for every sort that does not depend on a text query, so no
+        search pays the first sort of a million keys (about 0.2 s each)."""
+        for sort in ("followers", "engagement", "quality"):
+            self._static_order(DiscoveryQuery(sort=sort))
+        for fmt in FORMATS:
+            for sort in ("price", "cpe"):
+                self._static_order(DiscoveryQuery(sort=sort, price_format=fmt))
+
     def _static_order(self, q: DiscoveryQuery) -> tuple[Int, Int]:
         """(sorted keys, positions in that order) of the whole catalog for a sort that does
         not depend on a text query; cached until the catalog changes."""
-        name = f"{q.sort}:{q.price_format or 'image_post'}"
+        # relevance without text sorts by followers; only price sorts depend on the format
+        sort = "followers" if q.sort == "relevance" else q.sort
+        name = f"{sort}:{q.price_format or 'image_post'}" if sort in ("price", "cpe") else sort
         cached = self._orders.get(name)
         if cached is None or len(cached[1]) != self.size:
             everyone = np.arange(self.size, dtype=np.int64)
@@ -639,10 +680,12 @@ class DiscoveryIndex:
     def _facets(self, mask: Bool) -> Facets:
         n = self.size
         tiers = np.bincount(self.tier[:n][mask], minlength=len(TIERS))
-        bits = self.category_bits[:n][mask]
-        per_category = [
-            int(np.count_nonzero(bits & np.uint32(1 << i))) for i in range(len(CATEGORIES))
-        ]
+        # Count each combination of categories once, then spread the counts over its bits:
+        # one pass over the matches instead of one per category.
+        combos = np.bincount(self.category_bits[:n][mask])
+        present = np.flatnonzero(combos)
+        weights = combos[present]
+        per_category = [int(weights[(present >> i) & 1 == 1].sum()) for i in range(len(CATEGORIES))]
         region_counts = np.zeros(len(self.regions.names) + 1, dtype=np.int64)
         for slot in range(self.region_slots_used):
             column = self.region_codes[:n, slot][mask] + 1  # 0 = an empty slot

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any, Literal
+
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 BIG = 10**10
@@ -40,3 +43,81 @@ class FollowerScoreOut(BaseModel):
 class FollowerScores(BaseModel):
     model: str = Field(description="The shipped model's name and training date")
     items: list[FollowerScoreOut]
+
+
+class VettingReportView(BaseModel):
+    """A creator's audience-quality score with every component: its value, benchmark,
+    sub-score (0 to 100) and weight, as brands and the creator see it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    creator_id: str
+    score: int | None
+    flagged: bool
+    red_flags: list[str]
+    components: list[dict[str, Any]]
+    authenticity: dict[str, Any] = Field(
+        description="real_share (corrected), ci95, sample_size, flagged_fake"
+    )
+    version: int
+    created_at: datetime
+
+
+class QueueItem(BaseModel):
+    creator_id: str
+    display_name: str
+    followers: int
+    vetting_status: str
+    report: VettingReportView | None
+
+
+class DecisionCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    decision: Literal["approve", "reject", "flag"]
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class DecisionView(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    creator_id: str
+    report_id: str | None
+    decision: str
+    reason: str
+    decided_by: str | None = Field(description="staff id; null when the system flagged")
+    created_at: datetime
+
+
+class AppealCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    message: str = Field(min_length=1, max_length=5000)
+
+
+class AppealResolve(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: Literal["upheld", "dismissed"]
+    note: str = Field(min_length=1, max_length=2000)
+
+
+class AppealView(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    creator_id: str
+    report_id: str | None
+    message: str
+    status: str
+    resolution_note: str | None
+    resolved_by: str | None
+    created_at: datetime
+    resolved_at: datetime | None
+
+
+class Queued(BaseModel):
+    status: Literal["queued"] = "queued"
+    creator_id: str
