@@ -234,6 +234,9 @@ def test_metrics_are_read_on_a_schedule_and_a_taken_down_post_is_noticed(
     views = [m["views"] for m in sorted(series["items"], key=lambda m: m["taken_at"])]
     assert len(views) == 2 and views[1] > views[0]
     assert publication["id"] not in publishing.publications_due(world.db)
+    seen = ok(world.client.get(f"{API}/orders/{order_id}/publication", headers=brand.headers))
+    audit = seen["verification"]["comment_audit"]
+    assert audit["comments"] > 0 and 0 <= audit["suspicious"] <= audit["comments"]
     # the creator switches the label off, then takes the post down
     platform.edit(post["id"], partnership_label=False)
     clock.advance(timedelta(hours=2))

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pappus.kit.clock import clock
-from pappus.orders import service
+from pappus.orders import inflation, service
 from pappus.orders.settlement import Terms, evaluate_kpis, kpi_bonus, split_escrow
 from pappus.orders.workflow import (
     CANCELLATION_STAGE_SHARE_BP,
@@ -154,6 +155,8 @@ plans = st.fixed_dictionaries(
 
 # -- the model ------------------------------------------------------------------------------
 
+METRICS = ("views", "likes", "comments", "saves", "shares")
+
 
 @dataclass
 class Model:
@@ -173,6 +176,7 @@ class Model:
     disputes: list[str] = field(default_factory=list)
     settlement: dict[str, Any] | None = None
     seen: dict[str, Any] = field(default_factory=dict)  # the order as last read
+    published_at: datetime | None = None
 
     def facts(self, now: datetime, resolution: str | None = None) -> OrderFacts:
         return OrderFacts(
@@ -181,8 +185,22 @@ class Model:
             revisions_used=self.revisions_used,
             revision_limit=self.revision_limit,
             resolution=resolution,
+            metrics_inflated=self.metrics_inflated(),
             **self.deadlines,  # type: ignore[arg-type]
         )
+
+    def metrics_inflated(self) -> bool:
+        """What orders/inflation.py concludes from the snapshots the model accepted (its rules
+        are tested on their own in tests/orders/test_inflation.py)."""
+        if self.published_at is None:
+            return False
+        until = self.deadlines.get("measurement_ends_at")
+        taken = [
+            SimpleNamespace(taken_at=at, **{k: v for k, v in values.items() if k in METRICS})
+            for at, values in self.snapshots.items()
+            if until is None or at <= until
+        ]
+        return bool(inflation.findings(taken, self.published_at))
 
     def take(
         self, t: Transition, actor: Actor, now: datetime, resolution: str | None, share: int | None
@@ -195,6 +213,8 @@ class Model:
             )
         if t.action == "request_changes" and t.target == State.changes_requested:
             self.revisions_used += 1
+        if t.action == "publish":
+            self.published_at = now
         self.events.append((t.action, before, t.target, str(actor)))
         if t.payout is not None:
             self.settlement = self.expected_settlement(t.payout, before, resolution, share)

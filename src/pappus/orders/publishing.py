@@ -21,8 +21,9 @@ Platforms without a connector keep the brand's review as the only check: the pub
 recorded as submitted, `verification_status` "unverified".
 
 Afterwards `snapshot_publication` (a periodic job, orders/tasks.py) reads the post again
-every `metrics_snapshot_minutes`, stores a metric snapshot (source "connector") and records
-whether the post is still up and still labelled (`post_status`).
+every `metrics_snapshot_minutes`, stores a metric snapshot (source "connector"), records
+whether the post is still up and still labelled (`post_status`), and audits its newest
+comments (`verification.comment_audit`, read by the inflation check at completion).
 """
 
 from __future__ import annotations
@@ -47,10 +48,12 @@ from pappus.orders import repository as repo
 from pappus.orders import schemas, service
 from pappus.orders.models import MetricSnapshot, Publication
 from pappus.orders.workflow import State
+from pappus.vetting.signals import digit_heavy, low_quality
 
 logger = logging.getLogger(__name__)
 
 SHINGLE = 3  # characters per shingle in `similarity`
+COMMENTS_AUDITED = 100  # comments read with each scheduled metric read (orders/inflation.py)
 # Orders whose post is still measured: published, or disputed after publication.
 MEASURED_STATES = (State.published.value, State.disputed.value)
 
@@ -311,7 +314,11 @@ def snapshot_publication(db: Database, publication_id: str) -> str:
     if account_id is None or post_id is None:
         return "skipped"
     try:
-        post = connectors.call_platform(db, account_id, lambda c, t: c.post(t, post_id))
+        post, comments = connectors.call_platform(
+            db,
+            account_id,
+            lambda c, t: (c.post(t, post_id), c.comments(t, post_id, COMMENTS_AUDITED)),
+        )
     except ConnectorError as exc:
         if exc.status == 404:
             _record_check(db, publication_id, post_status="removed")
@@ -327,6 +334,15 @@ def snapshot_publication(db: Database, publication_id: str) -> str:
         if publication is None:
             return "skipped"
         publication.post_status = "live" if post.partnership_label else "label_removed"
+        suspicious = sum(1 for c in comments if low_quality(c.text) or digit_heavy(c.author))
+        publication.verification = {
+            **(publication.verification or {}),
+            "comment_audit": {
+                "comments": len(comments),
+                "suspicious": suspicious,
+                "read_at": now().isoformat(),
+            },
+        }
         publication.last_checked_at = now()
         publication.check_failures, publication.last_check_error = 0, None
         taken_at = max(metrics.at, publication.published_at)

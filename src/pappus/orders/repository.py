@@ -238,6 +238,16 @@ def latest_snapshot(
     return session.scalars(query.order_by(MetricSnapshot.taken_at.desc()).limit(1)).first()
 
 
+def snapshots_until(
+    session: Session, order_id: str, until: datetime | None
+) -> Sequence[MetricSnapshot]:
+    """Every snapshot of the order up to `until`, oldest first (for the inflation check)."""
+    query = select(MetricSnapshot).where(MetricSnapshot.order_id == order_id)
+    if until is not None:
+        query = query.where(MetricSnapshot.taken_at <= until)
+    return session.scalars(query.order_by(MetricSnapshot.taken_at)).all()
+
+
 def snapshots(
     session: Session, order_id: str, *, after_id: str | None, limit: int
 ) -> Sequence[MetricSnapshot]:

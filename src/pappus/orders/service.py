@@ -20,8 +20,8 @@ from pappus.errors import Conflict, Forbidden, InvalidInput, NotFound
 from pappus.kit.clock import now as clock_now
 from pappus.kit.money import apply_rate
 from pappus.ledger import service as ledger
+from pappus.orders import inflation, schemas
 from pappus.orders import repository as repo
-from pappus.orders import schemas
 from pappus.orders.models import Dispute, Draft, MetricSnapshot, Order, OrderEvent, Publication
 from pappus.orders.settlement import (
     Terms,
@@ -275,7 +275,9 @@ def get_order(session: Session, principal: Principal, order_id: str) -> Order:
     return order
 
 
-def _facts(order: Order, at: datetime, resolution: str | None = None) -> OrderFacts:
+def _facts(
+    order: Order, at: datetime, resolution: str | None = None, metrics_inflated: bool = False
+) -> OrderFacts:
     return OrderFacts(
         state=State(order.state),
         now=at,
@@ -286,6 +288,7 @@ def _facts(order: Order, at: datetime, resolution: str | None = None) -> OrderFa
         publish_due_at=order.publish_due_at,
         measurement_ends_at=order.measurement_ends_at,
         resolution=resolution,
+        metrics_inflated=metrics_inflated,
     )
 
 
@@ -432,8 +435,9 @@ def _apply(
     *,
     resolution: str | None = None,
     price_share_bp: int | None = None,
+    metrics_inflated: bool = False,
 ) -> Transition:
-    transition = find_transition(action, actor, _facts(order, at, resolution))
+    transition = find_transition(action, actor, _facts(order, at, resolution, metrics_inflated))
     if transition is None:
         allowed = [t.action for t in allowed_actions({actor}, _facts(order, at))]
         raise OrderNotInState(
@@ -1017,9 +1021,20 @@ def fire_timer(session: Session, order_id: str, action: str, at: datetime) -> bo
     order = repo.get(session, order_id)
     if order is None:
         return False
-    if find_transition(action, Actor.system, _facts(order, at)) is None:
+    found: list[inflation.Finding] = []
+    if action == "complete":
+        publication = repo.publication(session, order.id)
+        if publication is not None:
+            snapshots = repo.snapshots_until(session, order.id, order.measurement_ends_at)
+            audit = (publication.verification or {}).get("comment_audit")
+            found = inflation.findings(snapshots, publication.published_at, audit)
+    inflated = bool(found)
+    transition = find_transition(action, Actor.system, _facts(order, at, None, inflated))
+    if transition is None:
         return False
     data: dict[str, Any] = {"timer": action}
+    if inflated:
+        data["inflation"] = [{"check": f.check, "detail": f.detail} for f in found]
     if action == "deem_approval":
         draft = repo.latest_draft(session, order.id)
         if draft is not None and draft.status == "in_review":
@@ -1027,7 +1042,12 @@ def fire_timer(session: Session, order_id: str, action: str, at: datetime) -> bo
             draft.deemed = True
             draft.reviewed_at = at
             data["draft_id"] = draft.id
-    _apply(session, order, action, Actor.system, None, at, data)
+    state_before = order.state
+    _apply(session, order, action, Actor.system, None, at, data, metrics_inflated=inflated)
+    if transition.target == State.disputed:
+        reason = "The post's metrics look inflated; the payout is held for a staff review: "
+        reason += "; ".join(f.detail for f in found)
+        _open_dispute_row(session, order, Actor.system, None, reason, state_before)
     return True
 
 

@@ -60,6 +60,7 @@ class OrderFacts:
     publish_due_at: datetime | None
     measurement_ends_at: datetime | None
     resolution: str | None = None  # only for resolve_dispute
+    metrics_inflated: bool = False  # only for complete (orders/inflation.py)
 
 
 def _due(moment: datetime | None, now: datetime) -> bool:
@@ -88,8 +89,12 @@ GUARDS: dict[str, tuple[str, Callable[[OrderFacts], bool]]] = {
         lambda f: _due(f.review_due_at, f.now),
     ),
     "measurement_window_over": (
-        "the measurement window has ended",
-        lambda f: _due(f.measurement_ends_at, f.now),
+        "the measurement window has ended and the post's metrics look genuine",
+        lambda f: _due(f.measurement_ends_at, f.now) and not f.metrics_inflated,
+    ),
+    "measurement_over_metrics_inflated": (
+        "the measurement window has ended and the post's metrics look inflated",
+        lambda f: _due(f.measurement_ends_at, f.now) and f.metrics_inflated,
     ),
     "resolution_pays_creator": (
         "staff resolved by releasing to, or splitting with, the creator",
@@ -187,6 +192,16 @@ TRANSITIONS: tuple[Transition, ...] = (
         timer="measurement_ends_at",
         payout=Payout.release_with_kpis,
         description="measurement window over: KPIs evaluated, escrow released",
+    ),
+    Transition(
+        "complete",
+        Actor.system,
+        _states(State.published),
+        State.disputed,
+        guard="measurement_over_metrics_inflated",
+        timer="measurement_ends_at",
+        description="measurement window over but the metrics look inflated: the payout is held"
+        " and staff review the order",
     ),
     Transition(
         "cancel",

@@ -348,7 +348,7 @@ def _comment_components(e: Evidence) -> list[Component]:
     duplicated = sum(n for t, n in texts.items() if n >= 3 and len(t) <= 12)
     bad = sum(n for k, n in kinds.items() if k is not None)
     share = bad / len(e.comments)
-    suspicious = sum(1 for c in e.comments if _digit_heavy(c.author))
+    suspicious = sum(1 for c in e.comments if digit_heavy(c.author))
     author_share = suspicious / len(e.comments)
     return [
         Component(
@@ -373,7 +373,7 @@ def _comment_components(e: Evidence) -> list[Component]:
     ]
 
 
-def _digit_heavy(username: str) -> bool:
+def digit_heavy(username: str) -> bool:
     """A username like a bot farm's: at least three digits making a quarter of it."""
     digits = sum(c.isdigit() for c in username)
     return digits >= 3 and digits / max(len(username), 1) >= 0.25
