@@ -353,8 +353,10 @@ def vet_followers(
 
     from pydantic import ValidationError
 
-    from pappus.vetting.followers import score_followers
+    from pappus.vetting.followers import score_followers, shipped_report
     from pappus.vetting.schemas import FollowerProfileIn
+
+    threshold = float(shipped_report()["threshold"])
 
     handle = sys.stdin if str(file) == "-" else file.open(encoding="utf-8")
     bad = 0
@@ -365,7 +367,7 @@ def vet_followers(
             result = {
                 "username": profile.username,
                 "probability_fake": score.probability_fake,
-                "fake": score.probability_fake >= 0.5,
+                "fake": score.probability_fake >= threshold,
                 "reasons": score.reasons,
             }
             sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")

@@ -176,7 +176,8 @@ def authenticity(sample: list[FollowerProfileIn]) -> dict[str, Any]:
     sample size behind it."""
     if not sample:
         return {"real_share": None, "ci95": [0.0, 1.0], "sample_size": 0, "flagged_fake": 0}
-    flagged = int((probabilities(sample) >= 0.5).sum())
+    threshold = float(shipped_report()["threshold"])
+    flagged = int((probabilities(sample) >= threshold).sum())
     n = len(sample)
     test = shipped_report()["test_split"]
     tpr, fpr = float(test["recall"]), float(test["false_positive_rate"])
@@ -202,7 +203,7 @@ def _follower_component(found: dict[str, Any]) -> Component:
     return Component(
         "follower_authenticity",
         share,
-        "at least 85% real (under 75% is the usual fraud signal)",
+        "at least 85% real scores 100, 70% or less 0 (73% or less is a red flag)",
         _ramp(share, 0.70, 0.85),
         WEIGHTS["follower_authenticity"],
         f"{share:.0%} of {n} sampled followers look real "
@@ -253,7 +254,8 @@ def _ratio_components(e: Evidence) -> list[Component]:
                 f"about {SAVES_PER_LIKE_TYPICAL:.2f} saves per like",
                 _ramp(saves_per_like, 0.08, 0.18),
                 WEIGHTS["saves_to_likes"],
-                f"{saves:,} saves for {likes:,} likes: bought likes come without saves",
+                f"{saves:,} saves for {likes:,} likes"
+                + (": bought likes come without saves" if saves_per_like < 0.18 else ""),
             )
         )
     if comments >= 5:
