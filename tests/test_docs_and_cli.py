@@ -52,6 +52,11 @@ def test_readme_gives_exactly_the_two_setup_commands() -> None:
         ["workflow", "diagram"],
         ["workflow", "table"],
         ["version"],
+        ["ledger", "check"],
+        ["sandbox"],
+        ["vet"],
+        ["vet", "followers"],
+        ["vet", "train"],
     ],
 )
 def test_every_command_has_help_with_an_example(args: list[str]) -> None:
