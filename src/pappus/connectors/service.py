@@ -411,6 +411,11 @@ def _update_creator(session: Session, creator_id: str) -> None:
     session.flush()
 
 
+def has_active_account(session: Session, creator_id: str) -> bool:
+    """Whether any linked account of the creator is active (its figures replace theirs)."""
+    return repo.has_active_account(session, creator_id)
+
+
 def active_accounts(session: Session, creator_id: str, platform: str) -> list[SocialAccount]:
     """The creator's accounts on `platform` that Pappus may read now."""
     return [

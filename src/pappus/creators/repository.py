@@ -149,3 +149,13 @@ def get_saved_search(session: Session, search_id: str) -> SavedSearch | None:
 def delete(session: Session, obj: object) -> None:
     session.delete(obj)
     session.flush()
+
+
+def with_vetting_status(
+    session: Session, statuses: Sequence[str], after_id: str | None, limit: int
+) -> Sequence[CreatorProfile]:
+    """Profiles in any of the vetting statuses, by id (the staff queue pages on it)."""
+    query = select(CreatorProfile).where(CreatorProfile.vetting_status.in_(list(statuses)))
+    if after_id:
+        query = query.where(CreatorProfile.id > after_id)
+    return session.scalars(query.order_by(CreatorProfile.id).limit(limit + 1)).all()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import weakref
+from collections.abc import Sequence
 from dataclasses import asdict, replace
 from typing import Any
 
@@ -12,7 +13,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from pappus.accounts.principal import Principal
-from pappus.connectors import repository as connectors_repo
+from pappus.connectors import service as social
 from pappus.creators import repository as repo
 from pappus.creators.models import CreatorProfile
 from pappus.creators.schemas import (
@@ -59,9 +60,7 @@ CLEARABLE = {"primary_platform", "handle", "contact_email", "media_kit_url"}
 def update_profile(session: Session, creator_id: str, changes: CreatorUpdate) -> CreatorProfile:
     profile = get_profile(session, creator_id)
     data: dict[str, Any] = changes.model_dump(exclude_unset=True, mode="json")
-    if data.get("followers") is not None and connectors_repo.has_active_account(
-        session, creator_id
-    ):
+    if data.get("followers") is not None and social.has_active_account(session, creator_id):
         raise InvalidInput(
             "followers come from your linked social account and cannot be set by hand",
             field="followers",
@@ -72,6 +71,13 @@ def update_profile(session: Session, creator_id: str, changes: CreatorUpdate) ->
         setattr(profile, name, value)
     session.flush()
     return profile
+
+
+def with_vetting_status(
+    session: Session, statuses: Sequence[str], after_id: str | None, limit: int
+) -> list[CreatorProfile]:
+    """For the vetting queue: profiles in any of the statuses, one page (+1) by id."""
+    return list(repo.with_vetting_status(session, statuses, after_id, limit))
 
 
 def to_public(profile: CreatorProfile) -> CreatorPublic:

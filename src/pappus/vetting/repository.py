@@ -8,7 +8,6 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from pappus.creators.models import CreatorProfile
 from pappus.vetting.models import VettingAppeal, VettingDecision, VettingReport
 
 
@@ -33,15 +32,6 @@ def reports(
     if after_id:
         query = query.where(VettingReport.id < after_id)
     return session.scalars(query.order_by(VettingReport.id.desc()).limit(limit + 1)).all()
-
-
-def queue(
-    session: Session, statuses: Sequence[str], after_id: str | None, limit: int
-) -> Sequence[CreatorProfile]:
-    query = select(CreatorProfile).where(CreatorProfile.vetting_status.in_(list(statuses)))
-    if after_id:
-        query = query.where(CreatorProfile.id > after_id)
-    return session.scalars(query.order_by(CreatorProfile.id).limit(limit + 1)).all()
 
 
 def decisions(session: Session, creator_id: str) -> Sequence[VettingDecision]:

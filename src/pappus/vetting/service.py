@@ -24,7 +24,6 @@ from pappus.accounts.principal import Principal
 from pappus.connectors import service as connectors
 from pappus.connectors.base import Connector, ConnectorError, PlatformPost
 from pappus.connectors.service import SETTLED_AFTER
-from pappus.creators import repository as creators_repo
 from pappus.creators import service as creators
 from pappus.creators.models import CreatorProfile
 from pappus.creators.taxonomy import tier_for
@@ -62,9 +61,7 @@ class _Read:
 def _read_account(db: Database, creator_id: str) -> _Read:
     """Everything the score needs, read from the creator's largest active linked account."""
     with db.unit_of_work(write=False) as session:
-        profile = creators_repo.get(session, creator_id)
-        if profile is None:
-            raise NotFound("creator not found")
+        profile = creators.get_profile(session, creator_id)
         accounts = [
             a
             for platform in connectors.PLATFORMS
@@ -127,9 +124,7 @@ def score_creator(db: Database, creator_id: str) -> VettingReport:
     read = _read_account(db, creator_id)
     result = quality_score(read.evidence)
     with db.unit_of_work() as session:
-        profile = creators_repo.get(session, creator_id)
-        if profile is None:
-            raise NotFound("creator not found")
+        profile = creators.get_profile(session, creator_id)
         previous = repo.latest_report(session, creator_id)
         report = VettingReport(
             creator_id=creator_id,
@@ -188,14 +183,12 @@ def _after_score(
 
 
 def require_creator(session: Session, creator_id: str) -> None:
-    if creators_repo.get(session, creator_id) is None:
-        raise NotFound("creator not found")
+    creators.get_profile(session, creator_id)
 
 
 def _may_see(session: Session, principal: Principal, creator_id: str) -> None:
     """Brands and staff see every creator's evidence; a creator sees only their own."""
-    if creators_repo.get(session, creator_id) is None:
-        raise NotFound("creator not found")
+    creators.get_profile(session, creator_id)
     if principal.is_staff or principal.creator_id == creator_id:
         return
     if principal.kind == "creator":
@@ -222,7 +215,7 @@ def queue(
 ) -> list[tuple[CreatorProfile, VettingReport | None]]:
     principal.require_staff()
     statuses = (status,) if status else QUEUE_STATUSES
-    found = repo.queue(session, statuses, after_id, limit)
+    found = creators.with_vetting_status(session, statuses, after_id, limit)
     return [(p, repo.latest_report(session, p.id)) for p in found]
 
 
@@ -233,9 +226,7 @@ def decide(
     session: Session, principal: Principal, creator_id: str, decision: str, reason: str
 ) -> VettingDecision:
     principal.require_staff()
-    profile = creators_repo.get(session, creator_id)
-    if profile is None:
-        raise NotFound("creator not found")
+    profile = creators.get_profile(session, creator_id)
     if decision not in DECISIONS:
         raise InvalidInput(f"decision is one of {', '.join(DECISIONS)}", field="decision")
     report = repo.latest_report(session, creator_id)
