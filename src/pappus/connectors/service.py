@@ -311,18 +311,24 @@ def engagement_rate_bp(posts: list[PlatformPost], followers: int, at: datetime) 
     return round(statistics.median(rates) * 10_000)
 
 
-def _fetch(connector: Connector, access: str, refreshed: TokenSet | None) -> _Fetched:
-    profile = connector.profile(access)
-    audience = connector.audience(access)
-    history = connector.follower_history(access)
+def recent_posts(connector: Connector, access: str, count: int) -> list[PlatformPost]:
+    """The account's `count` newest posts (fewer if it has fewer), page by page."""
     posts: list[PlatformPost] = []
     cursor = None
-    while len(posts) < POSTS_FOR_ENGAGEMENT:
-        page = connector.posts(access, cursor, limit=POSTS_FOR_ENGAGEMENT)
+    while len(posts) < count:
+        page = connector.posts(access, cursor, limit=count)
         posts += page.posts
         if not page.next_cursor:
             break
         cursor = page.next_cursor
+    return posts[:count]
+
+
+def _fetch(connector: Connector, access: str, refreshed: TokenSet | None) -> _Fetched:
+    profile = connector.profile(access)
+    audience = connector.audience(access)
+    history = connector.follower_history(access)
+    posts = recent_posts(connector, access, POSTS_FOR_ENGAGEMENT)
     return _Fetched(
         profile=profile,
         audience=audience.model_dump(mode="json"),

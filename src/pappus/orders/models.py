@@ -139,6 +139,23 @@ class MetricSnapshot(Base):
     recorded_by: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(default=now)
 
+    @classmethod
+    def from_connector(
+        cls, order_id: str, metrics: Any, taken_at: datetime, at: datetime
+    ) -> MetricSnapshot:
+        """A reading of the post's totals from its platform (`metrics`: a connector's)."""
+        return cls(
+            order_id=order_id,
+            taken_at=taken_at,
+            views=metrics.views,
+            likes=metrics.likes,
+            comments=metrics.comments,
+            saves=metrics.saves,
+            shares=metrics.shares,
+            source="connector",
+            created_at=at,
+        )
+
 
 class Dispute(Base):
     __tablename__ = "disputes"

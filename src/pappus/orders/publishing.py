@@ -347,17 +347,7 @@ def snapshot_publication(db: Database, publication_id: str) -> str:
         publication.check_failures, publication.last_check_error = 0, None
         taken_at = max(metrics.at, publication.published_at)
         if repo.snapshot_at(session, publication.order_id, taken_at) is None:
-            snapshot = MetricSnapshot(
-                order_id=publication.order_id,
-                taken_at=taken_at,
-                views=metrics.views,
-                likes=metrics.likes,
-                comments=metrics.comments,
-                saves=metrics.saves,
-                shares=metrics.shares,
-                source="connector",
-                created_at=now(),
-            )
+            snapshot = MetricSnapshot.from_connector(publication.order_id, metrics, taken_at, now())
             try:
                 with session.begin_nested():
                     repo.add(session, snapshot)

@@ -780,20 +780,7 @@ def publish(
     repo.add(session, publication)
     if verified is not None and verified.post.metrics.at >= published_at:
         metrics = verified.post.metrics
-        repo.add(
-            session,
-            MetricSnapshot(
-                order_id=order.id,
-                taken_at=metrics.at,
-                views=metrics.views,
-                likes=metrics.likes,
-                comments=metrics.comments,
-                saves=metrics.saves,
-                shares=metrics.shares,
-                source="connector",
-                created_at=at,
-            ),
-        )
+        repo.add(session, MetricSnapshot.from_connector(order.id, metrics, metrics.at, at))
     return publication
 
 

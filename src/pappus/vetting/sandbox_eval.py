@@ -30,17 +30,7 @@ class Labelled:
 def evidence(spec: w.WorldSpec, acc: w.Account, benchmark: float | None = None) -> Evidence:
     today = w.now(spec)
     posts = w.posts(spec, acc)[:POSTS_READ]
-    stats = [
-        PostStats(
-            views=p.metrics.views,
-            likes=p.metrics.likes,
-            saves=p.metrics.saves,
-            comments=p.metrics.comments,
-            shares=p.metrics.shares,
-            age_days=(today - p.published_at).total_seconds() / 86_400,
-        )
-        for p in posts
-    ]
+    stats = [PostStats.of(p.metrics, p.published_at, today) for p in posts]
     settled = [p for p in posts if (today - p.published_at).days >= 5][:POSTS_WITH_COMMENTS]
     comments = [
         Comment(c.author, c.text) for p in settled for c in w.comments(spec, p, COMMENTS_PER_POST)

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from pappus.accounts.principal import Principal
 from pappus.connectors import service as connectors
-from pappus.connectors.base import Connector, ConnectorError, PlatformPost
+from pappus.connectors.base import Connector, ConnectorError
 from pappus.connectors.service import SETTLED_AFTER
 from pappus.creators import service as creators
 from pappus.creators.models import CreatorProfile
@@ -78,15 +78,7 @@ def _read_account(db: Database, creator_id: str) -> _Read:
         profile_now = connector.profile(token)
         sample = connector.follower_sample(token, FOLLOWER_SAMPLE)
         history = connector.follower_history(token)
-        posts: list[PlatformPost] = []
-        cursor = None
-        while len(posts) < POSTS_READ:
-            page = connector.posts(token, cursor, limit=POSTS_READ)
-            posts += page.posts
-            if not page.next_cursor:
-                break
-            cursor = page.next_cursor
-        posts = posts[:POSTS_READ]
+        posts = connectors.recent_posts(connector, token, POSTS_READ)
         at = profile_now.as_of
         settled = [p for p in posts if at - p.published_at >= SETTLED_AFTER]
         comments = [
@@ -101,17 +93,7 @@ def _read_account(db: Database, creator_id: str) -> _Read:
             category=category,
             follower_sample=[FollowerProfileIn.model_validate(f.model_dump()) for f in sample],
             follower_history=[(h.date, h.followers) for h in history],
-            posts=[
-                PostStats(
-                    views=p.metrics.views,
-                    likes=p.metrics.likes,
-                    saves=p.metrics.saves,
-                    comments=p.metrics.comments,
-                    shares=p.metrics.shares,
-                    age_days=(at - p.published_at).total_seconds() / 86_400,
-                )
-                for p in posts
-            ],
+            posts=[PostStats.of(p.metrics, p.published_at, at) for p in posts],
             comments=comments,
             engagement_benchmark=index.engagement_median(tier, category),
         )

@@ -18,7 +18,7 @@ import statistics
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from pappus.vetting.followers import probabilities, shipped_report
@@ -81,6 +81,19 @@ class PostStats:
     comments: int
     shares: int
     age_days: float
+
+    @classmethod
+    def of(cls, metrics: Any, published_at: datetime, at: datetime) -> PostStats:
+        """A post's totals (anything with views, likes, saves, comments and shares) and its
+        age at `at`."""
+        return cls(
+            views=metrics.views,
+            likes=metrics.likes,
+            saves=metrics.saves,
+            comments=metrics.comments,
+            shares=metrics.shares,
+            age_days=(at - published_at).total_seconds() / 86_400,
+        )
 
 
 @dataclass(frozen=True)
