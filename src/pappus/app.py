@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse
 from pappus import __version__
 from pappus.accounts.api import router as accounts_router
 from pappus.campaigns.api import router as campaigns_router
+from pappus.compliance.api import router as compliance_router
 from pappus.config import Settings, get_settings
 from pappus.connectors.api import router as connectors_router
 from pappus.creators.api import router as creators_router
@@ -139,6 +140,7 @@ def create_app(
         orders_router,
         ledger_router,
         vetting_router,
+        compliance_router,
     ):
         app.include_router(router, prefix=API_PREFIX)
 

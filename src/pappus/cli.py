@@ -30,6 +30,11 @@ vet_app = typer.Typer(
     help="Vetting: follower authenticity.\n\nExample: pappus vet followers followers.jsonl"
 )
 app.add_typer(vet_app, name="vet")
+compliance_app = typer.Typer(
+    help="Compliance: check posts against the advertising-law rule packs.\n\n"
+    "Example: pappus compliance check drafts.jsonl"
+)
+app.add_typer(compliance_app, name="compliance")
 
 
 def _logging(level: str = "INFO") -> None:
@@ -427,3 +432,95 @@ def vet_train(
 
 if __name__ == "__main__":
     app()
+
+
+@compliance_app.command("check")
+def compliance_check(
+    file: Annotated[Path, typer.Argument(help="JSON lines: one post per line; '-' for stdin")],
+    pack: Annotated[
+        list[Path] | None,
+        typer.Option(help="A rule pack YAML (a new version or a new pack); repeatable"),
+    ] = None,
+) -> None:
+    """Check posts against the shipped rule packs: one JSON object per line in (text, optional
+    title, hashtags, platform, jurisdiction, category, sponsored (default true), brand, and an
+    id that is copied to the output), one JSON line out per post with findings (rule_id, kind,
+    severity, field, start, end, match, message, reference, suggestion), the packs used and
+    the counts. A malformed line gets {"line", "error"} in its place, and the run exits 1.
+    Exits 0 otherwise, whatever was found.
+
+    Example: pappus compliance check drafts.jsonl --pack my-pack.yaml > findings.jsonl"""
+    import json
+    import sys
+
+    import yaml
+    from pydantic import ValidationError
+
+    from pappus.compliance.checker import Post
+    from pappus.compliance.packs import RulePack
+    from pappus.compliance.schemas import CheckRequest
+    from pappus.compliance.service import check_offline, result_record
+    from pappus.kit.clock import now
+
+    extra: list[RulePack] = []
+    for path in pack or []:
+        try:
+            extra.append(RulePack.model_validate(yaml.safe_load(path.read_text("utf-8"))))
+        except (OSError, yaml.YAMLError, ValidationError) as exc:
+            typer.echo(f"{path}: not a valid rule pack: {exc}", err=True)
+            raise typer.Exit(2) from None
+    handle = sys.stdin if str(file) == "-" else file.open(encoding="utf-8")
+    bad = 0
+    with handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                raw = json.loads(line)
+                if not isinstance(raw, dict):
+                    raise ValueError("each line must be a JSON object")
+                line_id = raw.pop("id", None)
+                body = CheckRequest.model_validate(raw)
+            except (ValueError, ValidationError) as exc:
+                if isinstance(exc, ValidationError):
+                    first = exc.errors()[0]
+                    where = ".".join(str(p) for p in first["loc"]) or "line"
+                    message = f"{where}: {first['msg']}"
+                else:
+                    message = str(exc)
+                typer.echo(f"line {number}: {message}", err=True)
+                sys.stdout.write(json.dumps({"line": number, "error": message}) + "\n")
+                bad += 1
+                continue
+            post = Post(
+                text=body.text,
+                title=body.title,
+                hashtags=tuple(body.hashtags),
+                platform=body.platform,
+                jurisdiction=body.jurisdiction,
+                category=body.category,
+                sponsored=body.sponsored,
+                brand=body.brand,
+            )
+            record = result_record(check_offline(post, extra), now())
+            if line_id is not None:
+                record = {"id": line_id, **record}
+            sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+    if bad:
+        raise typer.Exit(1)
+
+
+@compliance_app.command("packs")
+def compliance_packs() -> None:
+    """List the shipped rule packs: id, version, jurisdiction, dates and rule count. Staff add
+    later versions through POST /api/v1/compliance/packs.
+
+    Example: pappus compliance packs"""
+    from pappus.compliance.packs import shipped_packs
+
+    for p in shipped_packs():
+        until = p.effective_until.isoformat() if p.effective_until else "-"
+        typer.echo(
+            f"{p.key:32} {p.jurisdiction}  from {p.effective_from}  until {until:10}  "
+            f"{len(p.rules):3} rules  {p.title}"
+        )

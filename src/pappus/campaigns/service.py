@@ -397,6 +397,7 @@ def _order_terms(
         "donts": campaign.donts,
         "formats": campaign.formats,
         "platforms": campaign.platforms,
+        "categories": campaign.categories,
         "target_audience": campaign.target_audience,
     }
     if not deliverables:

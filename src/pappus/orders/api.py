@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
 from pappus.accounts.deps import CurrentPrincipal, PrincipalOutsideTransaction
+from pappus.compliance.schemas import OverrideCreate
 from pappus.db import DbSession
 from pappus.kit.idempotency import run_idempotent
 from pappus.kit.pagination import Page, PageParams, next_cursor, page_params
@@ -85,6 +86,22 @@ def approve_draft(
     draft = service.approve_draft(
         session, principal, order_id, draft_id, body.note if body else None
     )
+    return schemas.Draft.model_validate(draft)
+
+
+@router.post(
+    "/orders/{order_id}/drafts/{draft_id}/compliance-override", response_model=schemas.Draft
+)
+def override_compliance(
+    order_id: str,
+    draft_id: str,
+    body: OverrideCreate,
+    session: DbSession,
+    principal: CurrentPrincipal,
+) -> schemas.Draft:
+    """Allow the brand to approve a draft despite blocking compliance findings (staff), with a
+    recorded reason; the brand's review deadline starts now."""
+    draft = service.override_draft_compliance(session, principal, order_id, draft_id, body.reason)
     return schemas.Draft.model_validate(draft)
 
 

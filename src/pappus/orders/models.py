@@ -95,6 +95,11 @@ class Draft(Base):
     review_due_at: Mapped[datetime | None]
     reviewed_at: Mapped[datetime | None]
     reviewed_by: Mapped[str | None] = mapped_column(String(40))
+    # The compliance check run on submission (compliance/service.py: packs, findings, counts);
+    # a draft with a blocking finding cannot be approved unless staff override it.
+    compliance: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # {"by", "reason", "at"} when staff allowed approval despite blocking findings.
+    compliance_override: Mapped[dict[str, Any] | None]
 
 
 class Publication(Base):

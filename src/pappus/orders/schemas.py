@@ -105,6 +105,13 @@ class Draft(BaseModel):
     submitted_at: datetime
     review_due_at: datetime | None
     reviewed_at: datetime | None
+    compliance: dict[str, Any] = Field(
+        description="The automatic compliance check of this draft: packs used, findings "
+        "(span, rule, legal reference, suggested fix), blocking and warning counts"
+    )
+    compliance_override: dict[str, Any] | None = Field(
+        description="Staff's decision to allow approval despite blocking findings: by, reason, at"
+    )
 
 
 class ChangeRequest(BaseModel):

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from pappus.accounts.principal import Access, Principal
+from pappus.compliance import service as compliance
 from pappus.config import get_settings
 from pappus.connectors.base import PlatformPost
 from pappus.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -70,6 +71,11 @@ class AlreadyHasOrder(Conflict):
 class DraftNotInReview(Conflict):
     code = "draft_not_in_review"
     title = "Draft is not the one in review"
+
+
+class DraftNotCompliant(Conflict):
+    code = "draft_not_compliant"
+    title = "The draft has blocking compliance findings"
 
 
 # -- contract -------------------------------------------------------------------------------
@@ -276,7 +282,11 @@ def get_order(session: Session, principal: Principal, order_id: str) -> Order:
 
 
 def _facts(
-    order: Order, at: datetime, resolution: str | None = None, metrics_inflated: bool = False
+    order: Order,
+    at: datetime,
+    resolution: str | None = None,
+    metrics_inflated: bool = False,
+    draft_blocked: bool = False,
 ) -> OrderFacts:
     return OrderFacts(
         state=State(order.state),
@@ -289,6 +299,7 @@ def _facts(
         measurement_ends_at=order.measurement_ends_at,
         resolution=resolution,
         metrics_inflated=metrics_inflated,
+        draft_blocked=draft_blocked,
     )
 
 
@@ -297,7 +308,12 @@ def allowed_for(
 ) -> list[schemas.AllowedAction]:
     dispute_id = None
     result = []
-    for transition in allowed_actions(_acting_roles(principal, order), _facts(order, at)):
+    blocked = False
+    if order.state == State.changes_requested:
+        latest = repo.latest_draft(session, order.id)
+        blocked = latest is not None and latest.status == "blocked"
+    facts = _facts(order, at, draft_blocked=blocked)
+    for transition in allowed_actions(_acting_roles(principal, order), facts):
         method, path = ACTION_ENDPOINTS[transition.action]
         path = path.replace("{id}", order.id)
         if "{dispute_id}" in path:
@@ -436,8 +452,10 @@ def _apply(
     resolution: str | None = None,
     price_share_bp: int | None = None,
     metrics_inflated: bool = False,
+    draft_blocked: bool = False,
 ) -> Transition:
-    transition = find_transition(action, actor, _facts(order, at, resolution, metrics_inflated))
+    facts = _facts(order, at, resolution, metrics_inflated, draft_blocked)
+    transition = find_transition(action, actor, facts)
     if transition is None:
         allowed = [t.action for t in allowed_actions({actor}, _facts(order, at))]
         raise OrderNotInState(
@@ -625,8 +643,94 @@ def submit_draft(
         status="in_review",
         submitted_at=at,
         review_due_at=order.review_due_at,
+        compliance=_check_draft(session, order, body),
     )
     repo.add(session, draft)
+    if draft.compliance["blocking"]:
+        # Back to the creator at once: the brand never reviews (nor is deemed to approve) a
+        # draft that breaks a rule, and the creator does not lose a revision for it.
+        draft.status = "blocked"
+        draft.review_due_at = None
+        _apply(
+            session,
+            order,
+            "return_for_compliance",
+            Actor.system,
+            None,
+            at,
+            {"draft_id": draft.id, "blocking": draft.compliance["blocking"]},
+            draft_blocked=True,
+        )
+    return draft
+
+
+def _check_draft(session: Session, order: Order, body: schemas.DraftCreate) -> dict[str, Any]:
+    contract = order.contract
+    brief = contract.get("brief") or {}
+    platforms = [d.get("platform") for d in contract.get("deliverables") or []]
+    platform = next((p for p in platforms if p), None) or next(
+        iter(brief.get("platforms") or []), None
+    )
+    categories = brief.get("categories") or []
+    return compliance.check_draft(
+        session,
+        title=body.title,
+        body=body.body,
+        hashtags=body.hashtags,
+        platform=platform,
+        category=categories[0] if categories else None,
+        brand=(brief.get("product") or {}).get("name") or None,
+    )
+
+
+def _require_compliant(draft: Draft) -> None:
+    record = draft.compliance or {}
+    if record.get("blocking") and draft.compliance_override is None:
+        blocking = [f for f in record.get("findings", []) if f.get("severity") == "block"]
+        raise DraftNotCompliant(
+            f"the draft has {record['blocking']} blocking compliance finding(s): "
+            + "; ".join(
+                f"{f['rule_id']} at {f['field']}[{f['start']}:{f['end']}]" for f in blocking
+            )
+            + ". Ask for changes, or staff may override with a reason",
+            findings=blocking,
+        )
+
+
+def override_draft_compliance(
+    session: Session, principal: Principal, order_id: str, draft_id: str, reason: str
+) -> Draft:
+    """Staff let a blocked draft go to the brand's review, with a recorded reason."""
+    principal.require_staff()
+    order = get_order(session, principal, order_id)
+    draft = repo.get_draft(session, draft_id)
+    if draft is None or draft.order_id != order.id:
+        raise NotFound("draft not found")
+    if draft.status != "blocked":
+        raise Conflict(
+            f"draft {draft_id} is '{draft.status}': only a draft blocked by the compliance "
+            "check can be overridden",
+            code="draft_not_blocked",
+        )
+    latest = repo.latest_draft(session, order.id)
+    if latest is None or latest.id != draft.id:
+        raise Conflict("a newer draft has been submitted since", code="draft_superseded")
+    at = clock_now()
+    data = {"draft_id": draft.id, "reason": reason, "blocking": draft.compliance.get("blocking")}
+    _apply(
+        session,
+        order,
+        "override_compliance",
+        Actor.staff,
+        principal.actor_id,
+        at,
+        data,
+        draft_blocked=True,
+    )
+    draft.compliance_override = {"by": principal.actor_id, "reason": reason, "at": at.isoformat()}
+    draft.status = "in_review"
+    draft.review_due_at = order.review_due_at
+    session.flush()
     return draft
 
 
@@ -645,6 +749,7 @@ def approve_draft(
     order = get_order(session, principal, order_id)
     actor = _pick_actor(principal, order, "approve_draft")
     draft = _draft_in_review(session, order, draft_id)
+    _require_compliant(draft)
     at = clock_now()
     _apply(
         session,

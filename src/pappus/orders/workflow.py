@@ -61,6 +61,8 @@ class OrderFacts:
     measurement_ends_at: datetime | None
     resolution: str | None = None  # only for resolve_dispute
     metrics_inflated: bool = False  # only for complete (orders/inflation.py)
+    # The latest draft has a blocking compliance finding (compliance/) and no staff override.
+    draft_blocked: bool = False
 
 
 def _due(moment: datetime | None, now: datetime) -> bool:
@@ -95,6 +97,10 @@ GUARDS: dict[str, tuple[str, Callable[[OrderFacts], bool]]] = {
     "measurement_over_metrics_inflated": (
         "the measurement window has ended and the post's metrics look inflated",
         lambda f: _due(f.measurement_ends_at, f.now) and f.metrics_inflated,
+    ),
+    "draft_blocked": (
+        "the latest draft has a blocking compliance finding that staff have not overridden",
+        lambda f: f.draft_blocked,
     ),
     "resolution_pays_creator": (
         "staff resolved by releasing to, or splitting with, the creator",
@@ -139,6 +145,25 @@ TRANSITIONS: tuple[Transition, ...] = (
         State.draft_review,
         arms=("review_due_at",),
         description="creator submits a draft for review",
+    ),
+    Transition(
+        "return_for_compliance",
+        Actor.system,
+        _states(State.draft_review),
+        State.changes_requested,
+        guard="draft_blocked",
+        arms=("draft_due_at",),
+        description="the compliance check found a blocking problem in the draft: back to the"
+        " creator with the findings, no revision used",
+    ),
+    Transition(
+        "override_compliance",
+        Actor.staff,
+        _states(State.changes_requested),
+        State.draft_review,
+        guard="draft_blocked",
+        arms=("review_due_at",),
+        description="staff let a blocked draft go to the brand's review, with a recorded reason",
     ),
     Transition(
         "approve_draft",
@@ -293,6 +318,10 @@ ACTION_ENDPOINTS: dict[str, tuple[str, str]] = {
     "submit_draft": ("POST", "/api/v1/orders/{id}/drafts"),
     "approve_draft": ("POST", "/api/v1/orders/{id}/drafts/{draft_id}/approve"),
     "request_changes": ("POST", "/api/v1/orders/{id}/drafts/{draft_id}/request-changes"),
+    "override_compliance": (
+        "POST",
+        "/api/v1/orders/{id}/drafts/{draft_id}/compliance-override",
+    ),
     "publish": ("POST", "/api/v1/orders/{id}/publication"),
     "cancel": ("POST", "/api/v1/orders/{id}/cancel"),
     "open_dispute": ("POST", "/api/v1/orders/{id}/disputes"),
