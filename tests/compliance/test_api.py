@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (Chinese text uses full-width punctuation on purpose)
 """The compliance API: the checker, the packs, staff versions, and drafts that cannot be
 approved while they break a rule."""
 

@@ -52,11 +52,18 @@ DEADLINE_GUARDS = {
     "publication_overdue": "publish_due_at",
     "measurement_window_over": "measurement_ends_at",
     "measurement_over_metrics_inflated": "measurement_ends_at",
+    "publication_fix_overdue": "compliance_fix_due_at",
 }
-# The two guards that end the measurement window also read whether the metrics look inflated.
+# Deadlines armed by an event rather than by a transition: a scheduled read of the post
+# opens the fix window (orders/publishing.py), and a read that finds it fixed closes it.
+ARMED_BY_EVENTS = {"compliance_fix_due_at"}
+# The two guards that end the measurement window also read whether the metrics look inflated,
+# and wait while a fix window is open.
 ALSO_READS = {
-    "measurement_window_over": lambda f: not f.metrics_inflated,
-    "measurement_over_metrics_inflated": lambda f: f.metrics_inflated,
+    "measurement_window_over": lambda f: not f.metrics_inflated and f.compliance_fix_due_at is None,
+    "measurement_over_metrics_inflated": lambda f: (
+        f.metrics_inflated and f.compliance_fix_due_at is None
+    ),
 }
 # create_order arms the draft deadline; it is the workflow's implicit first transition.
 ARMED_AT_CREATION = {State.awaiting_draft: ("draft_due_at",)}
@@ -124,7 +131,7 @@ def test_every_row_is_well_formed() -> None:
         assert isinstance(t.target, State), t
         assert t.sources and all(isinstance(s, State) for s in t.sources), t
         assert t.guard is None or t.guard in GUARDS, t
-        assert t.timer is None or t.timer in DEADLINE_DURATIONS, t
+        assert t.timer is None or t.timer in {*DEADLINE_DURATIONS, *ARMED_BY_EVENTS}, t
         assert all(column in DEADLINE_DURATIONS for column in t.arms), t
         assert t.payout is None or isinstance(t.payout, Payout), t
         assert t.action in ACTION_ENDPOINTS or t.actor == Actor.system, t
@@ -175,7 +182,7 @@ def test_a_deadline_a_guard_reads_is_armed_on_every_way_into_its_state() -> None
     # otherwise a guard (or the sweep) would read a stale or missing deadline
     for guarded in TRANSITIONS:
         column = DEADLINE_GUARDS.get(guarded.guard or "")
-        if column is None:
+        if column is None or column in ARMED_BY_EVENTS:
             continue
         for state in guarded.sources:
             entries = [t for t in TRANSITIONS if t.target == state]
@@ -220,8 +227,9 @@ def test_no_row_is_dead() -> None:
             resolution=resolution,
             metrics_inflated=inflated,
             draft_blocked=blocked,
+            compliance_fix_due_at=fix,
         )
-        for state, used, draft, review, publish, measurement, resolution, inflated, blocked in (
+        for state, used, draft, review, publish, measurement, resolution, inflated, blocked, fix in (
             itertools.product(
                 State,
                 (0, 1),
@@ -229,6 +237,7 @@ def test_no_row_is_dead() -> None:
                 (None, "release", "split", "refund"),
                 (False, True),
                 (False, True),
+                (None, BASE - timedelta(hours=1)),
             )
         )
     ]

@@ -58,7 +58,7 @@ def _simplify_char(char: str) -> str:
 
 def normalise_term(term: str) -> str:
     """A rule's term in the normal form (terms have no offsets to keep)."""
-    return normalise(term.strip())
+    return normalise(term)
 
 
 def is_word_char(char: str) -> bool:

@@ -24,6 +24,7 @@ class Order(Base):
         Index("ix_orders_organization_id_id", "organization_id", "id"),
         Index("ix_orders_creator_id_id", "creator_id", "id"),
         Index("ix_orders_state_measurement_ends_at", "state", "measurement_ends_at"),
+        Index("ix_orders_state_compliance_fix_due_at", "state", "compliance_fix_due_at"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("ord"))
@@ -46,6 +47,9 @@ class Order(Base):
     revisions_used: Mapped[int] = mapped_column(default=0)
     draft_due_at: Mapped[datetime | None]
     review_due_at: Mapped[datetime | None]
+    # Open while a published post has lost its disclosure label or been taken down: the
+    # creator's time to fix it before the order is flagged (workflow: flag_publication).
+    compliance_fix_due_at: Mapped[datetime | None]
     publish_due_at: Mapped[datetime | None]
     measurement_ends_at: Mapped[datetime | None]
     state_before_dispute: Mapped[str | None] = mapped_column(String(24))

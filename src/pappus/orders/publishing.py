@@ -334,6 +334,7 @@ def snapshot_publication(db: Database, publication_id: str) -> str:
         if publication is None:
             return "skipped"
         publication.post_status = "live" if post.partnership_label else "label_removed"
+        service.note_post_status(session, publication.order_id, publication.post_status, now())
         suspicious = sum(1 for c in comments if low_quality(c.text) or digit_heavy(c.author))
         publication.verification = {
             **(publication.verification or {}),
@@ -367,6 +368,7 @@ def _record_check(
         publication.last_checked_at = now()
         if post_status is not None:
             publication.post_status = post_status
+            service.note_post_status(session, publication.order_id, post_status, now())
         if error is not None:
             publication.check_failures += 1
             publication.last_check_error = error[:500]

@@ -34,6 +34,11 @@ class Deadlines(BaseModel):
     review_due_at: datetime | None
     publish_due_at: datetime | None
     measurement_ends_at: datetime | None
+    compliance_fix_due_at: datetime | None = Field(
+        default=None,
+        description="Open while the published post has lost its disclosure label or been taken"
+        " down: the creator's deadline to fix it before the payout is held",
+    )
 
 
 class Order(BaseModel):

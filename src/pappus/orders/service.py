@@ -300,6 +300,7 @@ def _facts(
         resolution=resolution,
         metrics_inflated=metrics_inflated,
         draft_blocked=draft_blocked,
+        compliance_fix_due_at=order.compliance_fix_due_at,
     )
 
 
@@ -372,6 +373,7 @@ def _deadlines(order: Order) -> schemas.Deadlines:
         review_due_at=order.review_due_at,
         publish_due_at=order.publish_due_at,
         measurement_ends_at=order.measurement_ends_at,
+        compliance_fix_due_at=order.compliance_fix_due_at,
     )
 
 
@@ -1136,11 +1138,67 @@ def fire_timer(session: Session, order_id: str, action: str, at: datetime) -> bo
             data["draft_id"] = draft.id
     state_before = order.state
     _apply(session, order, action, Actor.system, None, at, data, metrics_inflated=inflated)
-    if transition.target == State.disputed:
+    if action == "flag_publication":
+        _open_dispute_row(
+            session, order, Actor.system, None, _flag_reason(session, order), state_before
+        )
+        order.compliance_fix_due_at = None
+    elif transition.target == State.disputed:
         reason = "The post's metrics look inflated; the payout is held for a staff review: "
         reason += "; ".join(f.detail for f in found)
         _open_dispute_row(session, order, Actor.system, None, reason, state_before)
     return True
+
+
+def _flag_reason(session: Session, order: Order) -> str:
+    publication = repo.publication(session, order.id)
+    removed = publication is not None and publication.post_status == "removed"
+    what = "taken down" if removed else "left without its disclosure label"
+    hours = get_settings().compliance_fix_hours
+    return (
+        f"The post was {what} and not fixed within {hours} hours; the payout is held for a"
+        " staff review"
+    )
+
+
+def note_post_status(session: Session, order_id: str, post_status: str, at: datetime) -> None:
+    """A scheduled read found the post live, unlabelled or removed: open the fix window on a
+    published order whose post lost its label or disappeared, close it when it is back."""
+    order = repo.get(session, order_id)
+    if order is None or order.state != State.published:
+        return
+    if post_status in {"label_removed", "removed"} and order.compliance_fix_due_at is None:
+        due = at + timedelta(hours=get_settings().compliance_fix_hours)
+        order.compliance_fix_due_at = due
+        data = {"post_status": post_status, "fix_due_at": due.isoformat()}
+        _record_event(
+            session,
+            order,
+            "publication_issue",
+            order.state,
+            order.state,
+            Actor.system,
+            None,
+            data,
+            at,
+        )
+    elif post_status == "live" and order.compliance_fix_due_at is not None:
+        order.compliance_fix_due_at = None
+        _record_event(
+            session,
+            order,
+            "publication_fixed",
+            order.state,
+            order.state,
+            Actor.system,
+            None,
+            {"post_status": post_status},
+            at,
+        )
+    try:
+        session.flush()
+    except StaleDataError:
+        raise OrderChanged("the order changed while its post was checked") from None
 
 
 # -- for other domains ----------------------------------------------------------------------

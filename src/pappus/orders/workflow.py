@@ -63,6 +63,9 @@ class OrderFacts:
     metrics_inflated: bool = False  # only for complete (orders/inflation.py)
     # The latest draft has a blocking compliance finding (compliance/) and no staff override.
     draft_blocked: bool = False
+    # Set when a scheduled read finds the post unlabelled or removed (orders/publishing.py),
+    # cleared when it is fixed in time.
+    compliance_fix_due_at: datetime | None = None
 
 
 def _due(moment: datetime | None, now: datetime) -> bool:
@@ -91,12 +94,26 @@ GUARDS: dict[str, tuple[str, Callable[[OrderFacts], bool]]] = {
         lambda f: _due(f.review_due_at, f.now),
     ),
     "measurement_window_over": (
-        "the measurement window has ended and the post's metrics look genuine",
-        lambda f: _due(f.measurement_ends_at, f.now) and not f.metrics_inflated,
+        "the measurement window has ended, the post's metrics look genuine and no fix window"
+        " is open",
+        lambda f: (
+            _due(f.measurement_ends_at, f.now)
+            and not f.metrics_inflated
+            and f.compliance_fix_due_at is None
+        ),
     ),
     "measurement_over_metrics_inflated": (
-        "the measurement window has ended and the post's metrics look inflated",
-        lambda f: _due(f.measurement_ends_at, f.now) and f.metrics_inflated,
+        "the measurement window has ended, the post's metrics look inflated and no fix window"
+        " is open",
+        lambda f: (
+            _due(f.measurement_ends_at, f.now)
+            and f.metrics_inflated
+            and f.compliance_fix_due_at is None
+        ),
+    ),
+    "publication_fix_overdue": (
+        "the post lost its disclosure label or was taken down, and the fix window has passed",
+        lambda f: _due(f.compliance_fix_due_at, f.now),
     ),
     "draft_blocked": (
         "the latest draft has a blocking compliance finding that staff have not overridden",
@@ -227,6 +244,16 @@ TRANSITIONS: tuple[Transition, ...] = (
         timer="measurement_ends_at",
         description="measurement window over but the metrics look inflated: the payout is held"
         " and staff review the order",
+    ),
+    Transition(
+        "flag_publication",
+        Actor.system,
+        _states(State.published),
+        State.disputed,
+        guard="publication_fix_overdue",
+        timer="compliance_fix_due_at",
+        description="the post lost its disclosure label or was taken down and was not fixed"
+        " in time: the payout is held and staff review the order",
     ),
     Transition(
         "cancel",

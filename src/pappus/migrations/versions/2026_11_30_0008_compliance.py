@@ -1,4 +1,4 @@
-"""compliance rule packs and draft checks
+"""compliance rule packs, draft checks and the publication fix window
 
 Revision ID: 0008
 Revises: 0007
@@ -35,9 +35,17 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('compliance', sa.JSON(), nullable=False, server_default='{}'))
         batch_op.add_column(sa.Column('compliance_override', sa.JSON(), nullable=True))
 
+    with op.batch_alter_table('orders', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('compliance_fix_due_at', pappus.db.UTCDateTime(timezone=True), nullable=True))
+        batch_op.create_index('ix_orders_state_compliance_fix_due_at', ['state', 'compliance_fix_due_at'], unique=False)
+
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('orders', schema=None) as batch_op:
+        batch_op.drop_index('ix_orders_state_compliance_fix_due_at')
+        batch_op.drop_column('compliance_fix_due_at')
+
     with op.batch_alter_table('drafts', schema=None) as batch_op:
         batch_op.drop_column('compliance_override')
         batch_op.drop_column('compliance')
