@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 
 from pappus import __version__
 from pappus.accounts.api import router as accounts_router
+from pappus.audit.api import router as audit_router
 from pappus.campaigns.api import router as campaigns_router
 from pappus.compliance.api import router as compliance_router
 from pappus.config import Settings, get_settings
@@ -141,6 +142,7 @@ def create_app(
         ledger_router,
         vetting_router,
         compliance_router,
+        audit_router,
     ):
         app.include_router(router, prefix=API_PREFIX)
 

@@ -35,6 +35,8 @@ compliance_app = typer.Typer(
     "Example: pappus compliance check drafts.jsonl"
 )
 app.add_typer(compliance_app, name="compliance")
+audit_app = typer.Typer(help="The audit trail.\n\nExample: pappus audit verify")
+app.add_typer(audit_app, name="audit")
 
 
 def _logging(level: str = "INFO") -> None:
@@ -524,3 +526,22 @@ def compliance_packs() -> None:
             f"{p.key:32} {p.jurisdiction}  from {p.effective_from}  until {until:10}  "
             f"{len(p.rules):3} rules  {p.title}"
         )
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Recompute the audit trail's hash chain from its first entry. Exits 0 when every entry
+    is intact, 1 naming the first edited, deleted or reordered entry (or entries deleted
+    from the end). Reads PAPPUS_DATABASE_URL.
+
+    Example: PAPPUS_DATABASE_URL=sqlite:///pappus-demo.db pappus audit verify"""
+    from pappus.audit import service as audit
+    from pappus.jobs import database
+
+    with database().unit_of_work(write=False) as session:
+        result = audit.verify(session)
+    if result.ok:
+        typer.echo(f"ok: {result.entries} entries, the chain is intact")
+        return
+    typer.echo(f"FAILED after {result.entries} good entries: {result.problem}", err=True)
+    raise typer.Exit(1)

@@ -538,6 +538,54 @@ ROUTES: tuple[Route, ...] = (
         targets={"invitation_id": "inv_pending"},
         scope="campaigns:write",
     ),
+    # -- compliance and the audit trail ------------------------------------------------------
+    route(
+        "POST",
+        "/compliance/check",
+        everyone(),
+        effect=False,
+        body={"text": "全网第一的面霜", "platform": "xiaohongshu"},
+    ),
+    route("GET", "/compliance/packs", everyone()),
+    route("GET", "/compliance/packs/{pack_id}", everyone(), targets={"pack_id": "pack"}, ghost=()),
+    route(
+        "POST",
+        "/compliance/packs",
+        only(["staff"], "staff_only"),
+        body={
+            "pack": {
+                "id": "authz-pack",
+                "version": 1,
+                "title": "A pack added by staff",
+                "jurisdiction": "US",
+                "effective_from": "2020-01-01",
+                "rules": [
+                    {
+                        "id": "authz-rule",
+                        "kind": "banned_term",
+                        "severity": "warn",
+                        "message": "m",
+                        "reference": "r",
+                        "terms": ["authz"],
+                    }
+                ],
+            }
+        },
+    ),
+    route(
+        "POST",
+        "/orders/{order_id}/drafts/{draft_id}/compliance-override",
+        {**only(["staff"], "staff_only"), "staff": "409:draft_not_blocked"},
+        targets={"order_id": "order_review", "draft_id": "draft_review"},
+        body={"reason": "The heritage title is an official one"},
+    ),
+    route("GET", "/audit", only(["staff"], "staff_only")),
+    # The world's staff member is a reviewer; verifying the chain is for staff admins.
+    route(
+        "GET",
+        "/audit/verify",
+        {**only(["staff"], "staff_only"), "staff": refused("staff_admin_only")},
+    ),
     # -- orders -----------------------------------------------------------------------------
     route("GET", "/orders", everyone(), scope="orders:read"),
     route(

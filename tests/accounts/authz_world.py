@@ -198,6 +198,7 @@ def build_world(world: World) -> Built:
     ids["campaign_closed"] = campaign_closed["id"]
 
     # -- organization A's orders, one per stage ---------------------------------------------
+    ids["pack"] = "cn-advertising-law"
     ids["order_new"] = world.order(owner, creator_a)[0]
     ids["order_review"] = world.order(owner, creator_a)[0]
     ids["draft_review"] = world.submit_draft(ids["order_review"], creator_a)

@@ -398,7 +398,8 @@ def start_order(world: World, cast: Cast, plan: dict[str, Any]) -> tuple[str, Mo
             creator_commission_bp=money["creator_commission_bp"],
         ),
         kpis=contract["kpis"],
-        deadlines=dict.fromkeys(DEADLINE_DURATIONS),
+        # The fix window opens only on a scheduled read of a post (not in these walks).
+        deadlines=dict.fromkeys([*DEADLINE_DURATIONS, "compliance_fix_due_at"]),
         events=[("create_order", None, State.awaiting_draft, str(Actor.brand))],
     )
     assert model.revision_limit == plan["timeline"]["revision_limit"]

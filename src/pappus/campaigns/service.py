@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from pappus.accounts.principal import Access, Principal
+from pappus.audit import service as audit
 from pappus.campaigns import repository as repo
 from pappus.campaigns import schemas
 from pappus.campaigns.models import Application, Campaign, Invitation
@@ -164,6 +165,18 @@ def _brief_dict(campaign: Campaign) -> dict[str, Any]:
     }
 
 
+def _audit_decision(
+    session: Session,
+    principal: Principal,
+    kind: str,
+    subject_id: str,
+    decision: str,
+    order_id: str | None = None,
+) -> None:
+    data = {"order_id": order_id} if order_id else {}
+    audit.record(session, f"{kind}.{decision}", kind, subject_id, actor=principal, data=data)
+
+
 def change_status(
     session: Session, principal: Principal, campaign_id: str, action: str
 ) -> Campaign:
@@ -193,6 +206,15 @@ def change_status(
         repo.close_pending_for_campaign(session, campaign.id, at)
     elif action == "complete":
         campaign.completed_at = at
+    audit.record(
+        session,
+        f"campaign.{action}",
+        "campaign",
+        campaign.id,
+        actor=principal,
+        data={"from": campaign.status, "to": target},
+        at=at,
+    )
     campaign.status = target
     campaign.updated_at = at
     session.flush()
@@ -489,6 +511,7 @@ def accept_application(
     application.decided_at = clock_now()
     application.decided_by = principal.actor_id
     application.decision_note = note
+    _audit_decision(session, principal, "application", application.id, "accepted", order.id)
     session.flush()
     return application, order
 
@@ -505,6 +528,7 @@ def reject_application(
     application.decided_at = clock_now()
     application.decided_by = principal.actor_id
     application.decision_note = note
+    _audit_decision(session, principal, "application", application.id, "rejected")
     session.flush()
     return application
 
@@ -518,6 +542,7 @@ def withdraw_application(
     _ensure_pending(application.status, application.expires_at, "application")
     application.status = "withdrawn"
     application.decided_at = clock_now()
+    _audit_decision(session, principal, "application", application.id, "withdrawn")
     session.flush()
     return application
 
@@ -622,6 +647,7 @@ def accept_invitation(
     invitation.status = "accepted"
     invitation.decided_at = clock_now()
     invitation.decision_note = note
+    _audit_decision(session, principal, "invitation", invitation.id, "accepted", order.id)
     session.flush()
     return invitation, order
 
@@ -636,6 +662,7 @@ def decline_invitation(
     invitation.status = "declined"
     invitation.decided_at = clock_now()
     invitation.decision_note = note
+    _audit_decision(session, principal, "invitation", invitation.id, "declined")
     session.flush()
     return invitation
 
@@ -648,6 +675,7 @@ def revoke_invitation(session: Session, principal: Principal, invitation_id: str
     _ensure_pending(invitation.status, invitation.expires_at, "invitation")
     invitation.status = "revoked"
     invitation.decided_at = clock_now()
+    _audit_decision(session, principal, "invitation", invitation.id, "revoked")
     session.flush()
     return invitation
 

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from pappus.accounts.principal import Principal
+from pappus.audit import service as audit
 from pappus.compliance import repository as repo
 from pappus.compliance.checker import CheckResult, Post, RuleEngine
 from pappus.compliance.models import RulePackVersion
@@ -184,4 +185,12 @@ def add_pack(session: Session, principal: Principal, definition: Any, note: str)
         created_at=now(),
     )
     repo.add(session, row)
+    audit.record(
+        session,
+        "compliance.pack_added",
+        "rule_pack",
+        pack.key,
+        actor=principal,
+        data={"note": note, "effective_from": pack.effective_from.isoformat(), "row_id": row.id},
+    )
     return PackEntry(pack, "staff", row.id, row.created_by, row.created_at, row.note)

@@ -25,6 +25,7 @@ from typing import TypeVar
 from sqlalchemy.orm import Session
 
 from pappus.accounts.principal import Principal
+from pappus.audit import service as audit
 from pappus.config import get_settings
 from pappus.connectors import repository as repo
 from pappus.connectors.base import Connector, ConnectorError, PlatformPost, Profile, TokenSet
@@ -174,6 +175,14 @@ def complete_link(
         _apply_profile(account, profile)
         session.flush()
         account_id = account.id
+        audit.record(
+            session,
+            "social_account.linked",
+            "creator",
+            pending.creator_id,
+            actor_kind="creator",
+            data={"social_account_id": account_id, "platform": platform},
+        )
         after_commit(session, lambda: _enqueue_sync(account_id))
     return account
 
@@ -257,6 +266,14 @@ def unlink(session: Session, principal: Principal, account_id: str) -> None:
     account.status = "unlinked"
     account.access_token_encrypted = account.refresh_token_encrypted = None
     account.token_expires_at = None
+    audit.record(
+        session,
+        "social_account.unlinked",
+        "creator",
+        account.creator_id,
+        actor=principal,
+        data={"social_account_id": account.id, "platform": account.platform},
+    )
     session.flush()
 
 

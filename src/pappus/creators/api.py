@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 
 from pappus.accounts.deps import CurrentPrincipal
+from pappus.audit import service as audit
 from pappus.creators import service
 from pappus.creators.schemas import (
     CreatorPrivate,
@@ -80,15 +81,16 @@ def similar(
 
 @router.get("/creators/{creator_id}", response_model=CreatorPrivate | CreatorPublic)
 def get_creator(
-    creator_id: str, session: DbSession, principal: CurrentPrincipal
+    creator_id: str, request: Request, session: DbSession, principal: CurrentPrincipal
 ) -> CreatorPrivate | CreatorPublic:
     """The public profile; contact details and rates only for the creator themselves, staff,
     and brands that have an order with them."""
     profile = service.get_profile(session, creator_id)
-    if (
-        principal.creator_id == creator_id
-        or principal.is_staff
-        or orders.brand_has_order_with(session, principal, creator_id)
-    ):
+    if principal.creator_id == creator_id:
+        return service.to_private(profile)
+    if principal.is_staff or orders.brand_has_order_with(session, principal, creator_id):
+        audit.record_access(
+            request.app.state.db, principal, "creator", creator_id, "contact, rates"
+        )
         return service.to_private(profile)
     return service.to_public(profile)

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from pappus.audit import service as audit
 from pappus.errors import Conflict, PappusError
 from pappus.kit.clock import now
 from pappus.kit.ids import new_id
@@ -206,6 +207,37 @@ def _write(
     _check(accounts)
     repo.write_balances(session, list(accounts.values()))
     repo.insert_transfers(session, transfers)
+    _audit(session, transfers)
+
+
+def _audit(session: Session, transfers: list[dict[str, Any]]) -> None:
+    """One audit entry per ledger transaction written, with every transfer's accounts and
+    amount: the trail shows each money movement even to a reader without the ledger."""
+    by_transaction: dict[str, list[dict[str, Any]]] = {}
+    for t in transfers:
+        by_transaction.setdefault(t["transaction_id"], []).append(t)
+    for transaction_id, rows in by_transaction.items():
+        audit.record(
+            session,
+            "ledger.transfer",
+            "ledger_transaction",
+            transaction_id,
+            data={
+                "transfers": [
+                    {
+                        "id": t["id"],
+                        "debit": t["debit_account_id"],
+                        "credit": t["credit_account_id"],
+                        "amount": t["amount"],
+                        "currency": t["currency"],
+                        "kind": t["kind"],
+                        "resolves": t["resolves_id"],
+                    }
+                    for t in rows
+                ]
+            },
+            at=rows[0]["created_at"],
+        )
 
 
 def post(

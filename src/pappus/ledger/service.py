@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from pappus.accounts.principal import Access, Principal
+from pappus.audit import service as audit
 from pappus.db import after_commit
 from pappus.errors import Conflict, Forbidden, InvalidInput, NotFound
 from pappus.kit.clock import now
@@ -234,6 +235,14 @@ def handle_deposit_webhook(
     else:
         raise InvalidInput(f"unknown event type {kind}")
     deposit.settled_at = now()
+    audit.record(
+        session,
+        f"deposit.{deposit.status}",
+        "deposit",
+        deposit.id,
+        actor_kind="payment_provider",
+        data={"amount": deposit.amount, "currency": deposit.currency},
+    )
     session.flush()
     return deposit
 

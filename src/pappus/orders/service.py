@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from pappus.accounts.principal import Access, Principal
+from pappus.audit import service as audit
 from pappus.compliance import service as compliance
 from pappus.config import get_settings
 from pappus.connectors.base import PlatformPost
@@ -596,6 +597,16 @@ def _record_event(
             repo.add(session, event)
     except IntegrityError:
         raise OrderChanged("the order changed while this request ran; reload and retry") from None
+    audit.record(
+        session,
+        f"order.{action}",
+        "order",
+        order.id,
+        actor_kind=str(actor),
+        actor_id=actor_id,
+        data={"from_state": from_state, "to_state": to_state, "event_hash": event.hash, **data},
+        at=at,
+    )
     return event
 
 

@@ -21,6 +21,7 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 
 from pappus.accounts.principal import Principal
+from pappus.audit import service as audit
 from pappus.connectors import service as connectors
 from pappus.connectors.base import Connector, ConnectorError
 from pappus.connectors.service import SETTLED_AFTER
@@ -159,6 +160,13 @@ def _after_score(
                 decided_by=None,
             ),
         )
+        audit.record(
+            session,
+            "vetting.flag",
+            "creator",
+            profile.id,
+            data={"report_id": report.id, "reason": reason, "score": report.score},
+        )
 
 
 # -- reading --------------------------------------------------------------------------------
@@ -223,6 +231,14 @@ def decide(
         decided_by=principal.actor_id,
     )
     repo.add(session, row)
+    audit.record(
+        session,
+        f"vetting.{decision}",
+        "creator",
+        creator_id,
+        actor=principal,
+        data={"report_id": row.report_id, "reason": reason, "status": profile.vetting_status},
+    )
     return row
 
 
@@ -241,6 +257,14 @@ def appeal(session: Session, principal: Principal, message: str) -> VettingAppea
         raise Conflict("you already have an open appeal", code="appeal_open")
     row = VettingAppeal(creator_id=principal.creator_id, report_id=report.id, message=message)
     repo.add(session, row)
+    audit.record(
+        session,
+        "vetting.appeal",
+        "creator",
+        principal.creator_id,
+        actor=principal,
+        data={"appeal_id": row.id, "report_id": report.id},
+    )
     return row
 
 
@@ -266,6 +290,14 @@ def resolve_appeal(
         raise Conflict(f"the appeal was already {row.status}", code="appeal_resolved")
     row.status, row.resolution_note = outcome, note
     row.resolved_by, row.resolved_at = principal.actor_id, now()
+    audit.record(
+        session,
+        f"vetting.appeal_{outcome}",
+        "creator",
+        row.creator_id,
+        actor=principal,
+        data={"appeal_id": row.id, "note": note},
+    )
     if outcome == "upheld":
         decide(session, principal, row.creator_id, "approve", f"appeal upheld: {note}")
     return row

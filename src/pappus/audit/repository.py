@@ -1,0 +1,107 @@
+"""Every query of the audit domain."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from pappus.audit.models import GENESIS_HASH, AuditEntry, AuditHead
+
+HEAD_ID = 1
+
+
+def lock_head(session: Session) -> tuple[int, str]:
+    """The chain's head, locked until the transaction ends (created on first use: the
+    migration creates it, but a database emptied by hand has none)."""
+    query = (
+        select(AuditHead.sequence, AuditHead.hash).where(AuditHead.id == HEAD_ID).with_for_update()
+    )
+    row = session.execute(query).first()
+    if row is None:
+        dialect = session.get_bind().dialect.name
+        upsert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        session.execute(
+            upsert(AuditHead)
+            .values(id=HEAD_ID, sequence=0, hash=GENESIS_HASH)
+            .on_conflict_do_nothing(index_elements=["id"])
+        )
+        row = session.execute(query).one()
+    return int(row.sequence), str(row.hash)
+
+
+def head(session: Session) -> tuple[int, str]:
+    row = session.execute(
+        select(AuditHead.sequence, AuditHead.hash).where(AuditHead.id == HEAD_ID)
+    ).first()
+    return (0, GENESIS_HASH) if row is None else (int(row.sequence), str(row.hash))
+
+
+def append(session: Session, rows: Sequence[dict[str, Any]], sequence: int, hash_: str) -> None:
+    session.execute(insert(AuditEntry), list(rows))
+    session.execute(
+        update(AuditHead).where(AuditHead.id == HEAD_ID).values(sequence=sequence, hash=hash_)
+    )
+
+
+def chain(session: Session, batch: int = 5_000) -> Iterator[AuditEntry]:
+    """Every entry in sequence order, streamed."""
+    query = select(AuditEntry).order_by(AuditEntry.sequence).execution_options(yield_per=batch)
+    yield from session.scalars(query)
+
+
+def search(
+    session: Session,
+    *,
+    subject_kind: str | None,
+    subject_id: str | None,
+    action: str | None,
+    actor_id: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    before_sequence: int | None,
+    limit: int,
+) -> list[AuditEntry]:
+    """Entries matching every given filter, newest first (keyset on the sequence)."""
+    query = select(AuditEntry)
+    if subject_kind is not None:
+        query = query.where(AuditEntry.subject_kind == subject_kind)
+    if subject_id is not None:
+        query = query.where(AuditEntry.subject_id == subject_id)
+    if action is not None:
+        query = query.where(AuditEntry.action.startswith(action, autoescape=True))
+    if actor_id is not None:
+        query = query.where(AuditEntry.actor_id == actor_id)
+    if since is not None:
+        query = query.where(AuditEntry.at >= since)
+    if until is not None:
+        query = query.where(AuditEntry.at < until)
+    if before_sequence is not None:
+        query = query.where(AuditEntry.sequence < before_sequence)
+    return list(session.scalars(query.order_by(AuditEntry.sequence.desc()).limit(limit + 1)))
+
+
+def for_subjects(session: Session, subjects: Sequence[tuple[str, str]]) -> list[AuditEntry]:
+    """Every entry about any of the (kind, id) subjects, in sequence order."""
+    found: list[AuditEntry] = []
+    for kind, ids in _group(subjects).items():
+        found.extend(
+            session.scalars(
+                select(AuditEntry).where(
+                    AuditEntry.subject_kind == kind, AuditEntry.subject_id.in_(ids)
+                )
+            )
+        )
+    return sorted(found, key=lambda e: e.sequence)
+
+
+def _group(subjects: Sequence[tuple[str, str]]) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = {}
+    for kind, subject_id in subjects:
+        grouped.setdefault(kind, []).append(subject_id)
+    return grouped

@@ -1,0 +1,178 @@
+"""The platform's audit trail: what gets recorded, that a rollback records nothing, that
+concurrent writers get one unbroken chain, and that `verify` names the first entry that was
+edited, deleted or reordered."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from pappus.audit import service as audit
+from pappus.cli import app as cli
+from pappus.db import Database
+from tests.fixtures.builders import World, ok
+
+
+def _actions(world: World, who: Any, **filters: Any) -> list[str]:
+    page = ok(
+        world.client.get("/api/v1/audit", params={"limit": 100, **filters}, headers=who.headers)
+    )
+    return [e["action"] for e in page["items"]]
+
+
+def test_order_steps_money_rule_packs_vetting_and_personal_data_reads_are_recorded(
+    world: World,
+) -> None:
+    order_id, brand, creator = world.order()
+    draft_id = world.submit_draft(order_id, creator)
+    world.approve(order_id, draft_id, brand)
+    staff = world.staff()
+    ok(world.client.get(f"/api/v1/creators/{creator.creator_id}", headers=brand.headers))
+    ok(
+        world.client.post(
+            f"/api/v1/creators/{creator.creator_id}/vetting/decisions",
+            json={"decision": "flag", "reason": "follower spike last week"},
+            headers=staff.headers,
+        ),
+        201,
+    )
+    order_actions = _actions(world, staff, subject_kind="order", subject_id=order_id)
+    assert order_actions == ["order.approve_draft", "order.submit_draft", "order.create_order"]
+    money = _actions(world, staff, action="ledger.")
+    assert len(money) >= 2  # the brand's deposit and the order's escrow hold
+    assert "deposit.succeeded" in _actions(world, staff, action="deposit.")
+    assert "application.accepted" in _actions(world, staff, action="application.")
+    reads = ok(
+        world.client.get(
+            "/api/v1/audit",
+            params={"action": "personal_data.read", "subject_id": creator.creator_id},
+            headers=staff.headers,
+        )
+    )
+    assert [(e["actor_id"], e["actor_kind"]) for e in reads["items"]] == [(brand.user_id, "brand")]
+    assert "vetting.flag" in _actions(world, staff, subject_id=creator.creator_id)
+    assert ok(world.client.get("/api/v1/audit/verify", headers=staff.headers))["ok"] is True
+
+
+def test_the_trail_is_for_staff_and_pages_newest_first(world: World) -> None:
+    world.order()
+    brand = world.brand(funded=0)
+    assert world.client.get("/api/v1/audit", headers=brand.headers).status_code == 403
+    assert world.client.get("/api/v1/audit/verify", headers=brand.headers).status_code == 403
+    staff = world.staff()
+    first = ok(world.client.get("/api/v1/audit?limit=2", headers=staff.headers))
+    second = ok(
+        world.client.get(
+            f"/api/v1/audit?limit=2&cursor={first['next_cursor']}", headers=staff.headers
+        )
+    )
+    numbers = [e["sequence"] for e in first["items"] + second["items"]]
+    assert numbers == sorted(numbers, reverse=True) and len(set(numbers)) == 4
+    bad = world.client.get("/api/v1/audit?cursor=bm9wZV94", headers=staff.headers)
+    assert bad.status_code == 422
+
+
+def test_a_rolled_back_transaction_or_savepoint_records_nothing(db: Database) -> None:
+    with pytest.raises(RuntimeError), db.unit_of_work() as session:
+        audit.record(session, "test.rolled_back", "thing", "t1")
+        raise RuntimeError("boom")
+    with db.unit_of_work() as session:
+        audit.record(session, "test.kept", "thing", "t2")
+        try:
+            with session.begin_nested():
+                audit.record(session, "test.savepoint_rolled_back", "thing", "t3")
+                raise ValueError("inner")
+        except ValueError:
+            pass
+        audit.record(session, "test.kept_after", "thing", "t4")
+    with db.unit_of_work(write=False) as session:
+        found = [
+            e.action for e in audit.entries_about(session, [("thing", f"t{i}") for i in range(5)])
+        ]
+        assert found == ["test.kept", "test.kept_after"]
+        assert audit.verify(session).ok
+
+
+def test_concurrent_writers_build_one_unbroken_chain(db: Database) -> None:
+    errors: list[BaseException] = []
+
+    def write(worker: int) -> None:
+        try:
+            for n in range(15):
+                with db.unit_of_work() as session:
+                    audit.record(session, "test.concurrent", "worker", f"w{worker}", data={"n": n})
+                    audit.record(session, "test.concurrent", "worker", f"w{worker}", data={"n": -n})
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with db.unit_of_work(write=False) as session:
+        result = audit.verify(session)
+    assert result.ok and result.entries == 6 * 15 * 2
+
+
+def _trail(db: Database, n: int = 6) -> None:
+    for i in range(n):
+        with db.unit_of_work() as session:
+            audit.record(session, "test.step", "thing", f"x{i}", data={"i": i})
+
+
+def _verify(db: Database) -> audit.Verification:
+    with db.unit_of_work(write=False) as session:
+        return audit.verify(session)
+
+
+@pytest.mark.parametrize(
+    ("tamper", "first_bad", "words"),
+    [
+        ("UPDATE audit_entries SET subject_id = 'y' WHERE sequence = 3", 3, "changed"),
+        ("DELETE FROM audit_entries WHERE sequence = 4", 4, "missing"),
+        ("DELETE FROM audit_entries WHERE sequence = 6", 6, "deleted from the end"),
+    ],
+)
+def test_verify_names_the_first_edited_or_deleted_entry(
+    db: Database, tamper: str, first_bad: int, words: str
+) -> None:
+    _trail(db)
+    assert _verify(db).ok
+    with db.engine.begin() as conn:
+        conn.execute(text(tamper))
+    result = _verify(db)
+    assert not result.ok and result.first_bad_sequence == first_bad
+    assert words in (result.problem or "")
+
+
+def test_verify_catches_two_entries_swapped(db: Database) -> None:
+    _trail(db)
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE audit_entries SET sequence = 100 WHERE sequence = 2"))
+        conn.execute(text("UPDATE audit_entries SET sequence = 2 WHERE sequence = 3"))
+        conn.execute(text("UPDATE audit_entries SET sequence = 3 WHERE sequence = 100"))
+    result = _verify(db)
+    assert not result.ok and result.first_bad_sequence == 2
+    assert "reordered" in (result.problem or "")
+
+
+def test_the_cli_exits_one_on_a_broken_chain(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    _trail(db, 3)
+    monkeypatch.setenv(
+        "PAPPUS_DATABASE_URL", str(db.engine.url.render_as_string(hide_password=False))
+    )
+    from pappus import jobs
+
+    monkeypatch.setattr(jobs, "database", lambda: db)
+    runner = CliRunner()
+    assert runner.invoke(cli, ["audit", "verify"]).exit_code == 0
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE audit_entries SET action = 'test.forged' WHERE sequence = 2"))
+    result = runner.invoke(cli, ["audit", "verify"])
+    assert result.exit_code == 1 and "entry 2" in result.output
