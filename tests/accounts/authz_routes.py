@@ -667,6 +667,13 @@ ROUTES: tuple[Route, ...] = (
         scope="orders:read",
     ),
     route(
+        "GET",
+        "/orders/{order_id}/dossier",
+        order_read(),
+        targets={"order_id": "order_published"},
+        scope="orders:read",
+    ),
+    route(
         "POST",
         "/orders/{order_id}/cancel",
         order_brand_action(creator_a=OK),
@@ -815,6 +822,7 @@ ROUTES: tuple[Route, ...] = (
             ("GET", "/orders/{order_id}", {"order_id": "order_b"}, None),
             ("GET", "/orders/{order_id}/drafts", {"order_id": "order_b"}, None),
             ("GET", "/orders/{order_id}/events", {"order_id": "order_b"}, None),
+            ("GET", "/orders/{order_id}/dossier", {"order_id": "order_b"}, None),
             ("POST", "/orders/{order_id}/drafts", {"order_id": "order_b"}, {"body": "Mine now"}),
             ("POST", "/orders/{order_id}/cancel", {"order_id": "order_b"}, {"reason": "Mine"}),
             ("POST", "/orders/{order_id}/disputes", {"order_id": "order_b"}, {"reason": "Mine"}),

@@ -269,3 +269,33 @@ def all_transfers(session: Session) -> Sequence[LedgerTransfer]:
 
 def all_transactions(session: Session) -> Sequence[LedgerTransaction]:
     return session.scalars(select(LedgerTransaction).order_by(LedgerTransaction.id)).all()
+
+
+def order_movements(session: Session, order_id: str) -> list[dict[str, Any]]:
+    """Every transfer of the order's ledger transactions, oldest first, with both accounts'
+    purpose and owner (for the order's dossier)."""
+    debit = LedgerAccount.__table__.alias("debit")
+    credit = LedgerAccount.__table__.alias("credit")
+    query = (
+        select(
+            LedgerTransaction.id.label("transaction_id"),
+            LedgerTransaction.kind.label("transaction_kind"),
+            LedgerTransaction.reference,
+            LedgerTransaction.memo,
+            LedgerTransfer.id.label("transfer_id"),
+            LedgerTransfer.kind.label("transfer_kind"),
+            LedgerTransfer.amount,
+            LedgerTransfer.currency,
+            LedgerTransfer.created_at,
+            debit.c.purpose.label("debit_purpose"),
+            debit.c.owner_id.label("debit_owner"),
+            credit.c.purpose.label("credit_purpose"),
+            credit.c.owner_id.label("credit_owner"),
+        )
+        .join(LedgerTransfer, LedgerTransfer.transaction_id == LedgerTransaction.id)
+        .join(debit, debit.c.id == LedgerTransfer.debit_account_id)
+        .join(credit, credit.c.id == LedgerTransfer.credit_account_id)
+        .where(LedgerTransaction.order_id == order_id)
+        .order_by(LedgerTransfer.created_at, LedgerTransfer.id)
+    )
+    return [dict(row._mapping) for row in session.execute(query)]

@@ -416,6 +416,11 @@ def creator_statement(
     return statement(session, account.id, after_id, limit)
 
 
+def order_money_movements(session: Session, order_id: str) -> list[dict[str, Any]]:
+    """Every transfer of an order's escrow, fees, bonus and refunds (for its dossier)."""
+    return book_repo.order_movements(session, order_id)
+
+
 def check_invariants(session: Session, finished_order_ids: set[str]) -> list[Violation]:
     """Every ledger invariant violation (empty when the book is sound)."""
     return check_ledger(session, finished_order_ids)

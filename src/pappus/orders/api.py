@@ -5,13 +5,15 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from pappus.accounts.deps import CurrentPrincipal, PrincipalOutsideTransaction
+from pappus.audit import service as audit
 from pappus.compliance.schemas import OverrideCreate
 from pappus.db import DbSession
 from pappus.kit.idempotency import run_idempotent
 from pappus.kit.pagination import Page, PageParams, next_cursor, page_params
+from pappus.orders import dossier as dossier_builder
 from pappus.orders import publishing, schemas, service
 from pappus.orders.workflow import GUARDS, TRANSITIONS, WORKFLOW_VERSION, State, mermaid
 
@@ -116,6 +118,27 @@ def request_changes(
     """Ask for changes. Beyond the contract's revision limit this opens a dispute instead."""
     draft, _ = service.request_changes(session, principal, order_id, draft_id, body.feedback)
     return schemas.Draft.model_validate(draft)
+
+
+@router.get(
+    "/orders/{order_id}/dossier",
+    response_class=Response,
+    responses={200: {"content": {"application/zip": {}}, "description": "The ZIP archive"}},
+)
+def dossier(
+    order_id: str, request: Request, session: DbSession, principal: CurrentPrincipal
+) -> Response:
+    """Everything about the order in one ZIP, for regulators and disputes: the contract, drafts
+    with their compliance checks, approvals, publication checks, metrics, money movements, the
+    audit entries, a human-readable summary.html and a manifest of sha256 sums. Anyone who may
+    see the order; each export is itself recorded in the audit trail."""
+    archive = dossier_builder.build(session, principal, order_id)
+    audit.record_access(request.app.state.db, principal, "order", order_id, "dossier export")
+    return Response(
+        archive,
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="order-{order_id}-dossier.zip"'},
+    )
 
 
 @router.post("/orders/{order_id}/publication", status_code=201, response_model=schemas.Publication)

@@ -298,3 +298,16 @@ def settled_orders(session: Session) -> Sequence[Order]:
     return session.scalars(
         select(Order).where(Order.settlement.is_not(None)).order_by(Order.id)
     ).all()
+
+
+def all_drafts(session: Session, order_id: str) -> Sequence[Draft]:
+    """Every draft of the order, by round (for its dossier)."""
+    return session.scalars(
+        select(Draft).where(Draft.order_id == order_id).order_by(Draft.round)
+    ).all()
+
+
+def all_disputes(session: Session, order_id: str) -> Sequence[Dispute]:
+    return session.scalars(
+        select(Dispute).where(Dispute.order_id == order_id).order_by(Dispute.created_at)
+    ).all()
