@@ -136,7 +136,18 @@ ORDER_STORIES: list[tuple[str, list[tuple[float, str]]]] = [
         ],
     ),
     ("cancelled", [(9, "accept"), (8, "cancel")]),
-    ("disputed", [(7, "accept"), (6, "draft"), (5, "changes"), (4, "draft"), (2, "dispute")]),
+    # Its first draft breaks the Advertising Law, so the compliance check sends it straight back.
+    (
+        "disputed",
+        [
+            (7, "accept"),
+            (6.5, "blocked_draft"),
+            (6, "draft"),
+            (5, "changes"),
+            (4, "draft"),
+            (2, "dispute"),
+        ],
+    ),
 ]
 
 
@@ -325,6 +336,17 @@ def _play_story(
                         body="Two weeks with the Glow serum: texture, finish and how my skin felt."
                         " #ad"
                         " #品牌合作",
+                    ),
+                )
+            elif step == "blocked_draft":
+                orders.submit_draft(
+                    session,
+                    creator,
+                    order_id,
+                    order_schemas.DraftCreate(
+                        title="全网第一的精华",
+                        hashtags=["广告", "skincare"],
+                        body="用了两周, 这是我用过最好用的精华, 痘痘都被治愈了。",
                     ),
                 )
             elif step in {"changes", "approve"}:
