@@ -52,10 +52,10 @@ class Settings(BaseSettings):
     discovery_preload: bool = False
     # A published post must be at least this close to the approved draft (orders/publishing.py).
     publication_min_similarity: float = Field(default=0.6, ge=0, le=1)
-    # How often a published post's metrics are read from its platform.
     # Hours a creator has to restore a post's disclosure label, or the post, before the order
     # is flagged and the payout held (TikTok gives 24).
     compliance_fix_hours: int = Field(default=24, ge=1, le=720)
+    # How often a published post's metrics are read from its platform.
     metrics_snapshot_minutes: int = Field(default=60, ge=5, le=1440)
 
     # Workflow defaults; a campaign may override the first four.

@@ -579,6 +579,13 @@ ROUTES: tuple[Route, ...] = (
         targets={"order_id": "order_review", "draft_id": "draft_review"},
         body={"reason": "The heritage title is an official one"},
     ),
+    route(
+        "POST",
+        "/orders/{order_id}/compliance-hold/release",
+        {**only(["staff"], "staff_only"), "staff": "409:no_compliance_hold"},
+        targets={"order_id": "order_published"},
+        body={"note": "The post is back up with its label"},
+    ),
     route("GET", "/audit", only(["staff"], "staff_only")),
     # The world's staff member is a reviewer; verifying the chain is for staff admins.
     route(

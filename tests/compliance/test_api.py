@@ -94,6 +94,11 @@ def test_staff_add_a_version_and_checks_use_it_from_its_date(world: World) -> No
     result = ok(_check(world, brand, text="#ad love it #bff", platform="instagram"))
     assert result["packs"] == ["us-ftc-endorsement@2"]
     assert [f["match"] for f in result["findings"]] == ["#bff"]
+    shown = ok(
+        world.client.get("/api/v1/compliance/packs/us-ftc-endorsement", headers=brand.headers)
+    )
+    assert (shown["version"], shown["note"]) == (2, "the FTC also names #bff")
+    assert shown["created_by"] == staff.user_id and shown["created_at"]
     # The same version again is refused and changes nothing.
     again = world.client.post("/api/v1/compliance/packs", json=body, headers=staff.headers)
     assert again.status_code == 409 and again.json()["code"] == "pack_version_exists"
@@ -130,6 +135,7 @@ def test_an_invalid_pack_is_refused_naming_the_field(world: World) -> None:
         "/api/v1/compliance/packs", json={"pack": bad}, headers=staff.headers
     )
     assert response.status_code == 422 and "unique" in response.json()["detail"]
+    assert response.json()["errors"][0]["field"] == "pack"
     listed = ok(
         world.client.get("/api/v1/compliance/packs?all_versions=true", headers=staff.headers)
     )

@@ -112,3 +112,65 @@ def test_the_measurement_window_waits_for_an_open_fix_window(
     clock.advance(timedelta(hours=20))
     world.sweep()
     assert world.get_order(order_id, brand)["state"] == "disputed"
+
+
+def test_a_post_taken_down_after_completion_within_retention_holds_the_creators_payouts(
+    world: World, sandbox: Sandbox, linked: tuple[Who, Platform]
+) -> None:
+    from pappus.ledger import payouts
+
+    creator, platform = linked
+    order_id, brand, publication_id, post_id = _published(world, platform, creator)
+    clock.advance(timedelta(days=8))
+    world.sweep()
+    assert world.get_order(order_id, brand)["state"] == "completed"
+    # Still within the contract's 30 days: the completed order's post is read on schedule.
+    assert publication_id in publishing.publications_due(world.db)
+    platform.take_down(post_id)
+    assert publishing.snapshot_publication(world.db, publication_id) == "removed"
+    assert world.get_order(order_id, brand)["deadlines"]["compliance_fix_due_at"] is not None
+    clock.advance(timedelta(hours=25))
+    world.sweep()
+    order = world.get_order(order_id, brand)
+    assert order["state"] == "completed" and "taken down" in order["compliance_hold"]
+    assert _events(world, order_id, brand)[-2:] == ["publication_issue", "retention_breach"]
+    # The creator's matured earnings cannot be paid out while the hold stands.
+    clock.advance(timedelta(days=7))
+    with world.db.unit_of_work() as session:
+        payouts.mature_earnings(session)
+    method = ok(
+        world.client.post(
+            f"{API}/payout-methods",
+            json={"kind": "alipay", "holder_name": "Lin", "account_number": "13800138000"},
+            headers=creator.headers,
+        ),
+        201,
+    )
+    body = {"amount": 100_000, "currency": "CNY", "payout_method_id": method["id"]}
+    held = world.client.post(f"{API}/payouts", json=body, headers=creator.headers)
+    assert held.status_code == 409 and held.json()["code"] == "payout_held"
+    assert held.json()["order_ids"] == [order_id]
+    staff = world.staff()
+    release = f"{API}/orders/{order_id}/compliance-hold/release"
+    note = {"note": "The creator reposted it with the label on the same day"}
+    assert world.client.post(release, json=note, headers=brand.headers).status_code == 403
+    assert (
+        ok(world.client.post(release, json=note, headers=staff.headers))["compliance_hold"] is None
+    )
+    again = world.client.post(release, json=note, headers=staff.headers)
+    assert again.status_code == 409 and again.json()["code"] == "no_compliance_hold"
+    ok(world.client.post(f"{API}/payouts", json=body, headers=creator.headers), 201)
+
+
+def test_reads_stop_when_the_retention_period_ends(
+    world: World, sandbox: Sandbox, linked: tuple[Who, Platform]
+) -> None:
+    creator, platform = linked
+    order_id, brand, publication_id, post_id = _published(world, platform, creator)
+    clock.advance(timedelta(days=8))
+    world.sweep()
+    clock.advance(timedelta(days=23))
+    assert publication_id not in publishing.publications_due(world.db)
+    platform.take_down(post_id)
+    assert publishing.snapshot_publication(world.db, publication_id) == "skipped"
+    assert world.get_order(order_id, brand)["deadlines"]["compliance_fix_due_at"] is None

@@ -133,8 +133,12 @@ def _append_pending(session: Session) -> None:
 def _drop_rolled_back(session: Session, previous: SessionTransaction) -> None:
     """Entries recorded inside a transaction (or savepoint) that rolled back never happened."""
     pending: list[_Pending] = session.info.get(_PENDING, [])
-    if pending:
-        session.info[_PENDING] = [p for p in pending if not _inside(p.transaction, previous)]
+    if not pending:
+        return
+    if previous.parent is None:  # the whole transaction: everything recorded in it goes
+        session.info.pop(_PENDING, None)
+        return
+    session.info[_PENDING] = [p for p in pending if not _inside(p.transaction, previous)]
 
 
 def _inside(transaction: SessionTransaction | None, ended: SessionTransaction) -> bool:

@@ -146,7 +146,7 @@ def find_pack(session: Session, pack_id: str, version: int | None) -> PackEntry:
     if version is None:
         active = {p.key for p in active_packs(session, now().date())}
         in_force = [e for e in versions if e.pack.key in active]
-        return in_force[0] if in_force else versions[-1]
+        return _with_row(session, in_force[0] if in_force else versions[-1])
     for entry in versions:
         if entry.pack.version == version:
             return _with_row(session, entry)
@@ -168,8 +168,9 @@ def add_pack(session: Session, principal: Principal, definition: Any, note: str)
         pack = RulePack.model_validate(definition)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "pack"
-        raise InvalidInput(f"{where}: {first['msg']}", field=f"pack.{where}") from None
+        where = ".".join(str(p) for p in first["loc"])
+        field = f"pack.{where}" if where else "pack"
+        raise InvalidInput(f"{field}: {first['msg']}", field=field) from None
     existing = [e.pack.version for e in all_versions(session) if e.pack.id == pack.id]
     if existing and pack.version <= max(existing):
         raise PackVersionExists(

@@ -25,6 +25,7 @@ from pappus.ledger import payouts_repository as repo
 from pappus.ledger.book import Leg
 from pappus.ledger.payment_models import Payout, PayoutMethod
 from pappus.ledger.payments import SANDBOX, encryption_key
+from pappus.orders import service as orders
 
 logger = logging.getLogger(__name__)
 
@@ -111,6 +112,15 @@ def request_payout(
         raise NotFound("payout method not found")
     if method.status != "verified":
         raise PayoutMethodUnusable("this payout method is not verified")
+    held = orders.creator_payout_holds(session, creator_id)
+    if held:
+        raise Conflict(
+            "payouts are held: a post was taken down or lost its disclosure label within the"
+            f" period the contract asks it to stay up (orders {', '.join(held)}); staff release"
+            " the hold",
+            code="payout_held",
+            order_ids=held,
+        )
     if amount < get_settings().min_payout_amount:
         raise InvalidInput(f"payouts start at {get_settings().min_payout_amount}", field="amount")
     payout = Payout(

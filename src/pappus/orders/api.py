@@ -120,6 +120,16 @@ def request_changes(
     return schemas.Draft.model_validate(draft)
 
 
+@router.post("/orders/{order_id}/compliance-hold/release", response_model=schemas.Order)
+def release_compliance_hold(
+    order_id: str, body: schemas.HoldRelease, session: DbSession, principal: CurrentPrincipal
+) -> schemas.Order:
+    """Release the creator's payouts held because the order's post was taken down or lost its
+    label within the retention period (staff, with a note)."""
+    order = service.release_compliance_hold(session, principal, order_id, body.note)
+    return service.order_view(session, principal, order)
+
+
 @router.get(
     "/orders/{order_id}/dossier",
     response_class=Response,

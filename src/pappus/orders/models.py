@@ -50,6 +50,9 @@ class Order(Base):
     # Open while a published post has lost its disclosure label or been taken down: the
     # creator's time to fix it before the order is flagged (workflow: flag_publication).
     compliance_fix_due_at: Mapped[datetime | None]
+    # Set when a completed order's post was taken down or unlabelled within the retention
+    # period and not fixed in time: the creator's payouts wait until staff release it.
+    compliance_hold: Mapped[str | None] = mapped_column(String(500))
     publish_due_at: Mapped[datetime | None]
     measurement_ends_at: Mapped[datetime | None]
     state_before_dispute: Mapped[str | None] = mapped_column(String(24))
@@ -126,6 +129,9 @@ class Publication(Base):
     # What the last scheduled read found: live, label_removed or removed.
     post_status: Mapped[str | None] = mapped_column(String(16))
     last_checked_at: Mapped[datetime | None]
+    # The contract's post_retention_days after publication: scheduled reads go on until
+    # then, after the order completes too.
+    watch_until: Mapped[datetime | None]
     check_failures: Mapped[int] = mapped_column(default=0)
     last_check_error: Mapped[str | None] = mapped_column(String(500))
 

@@ -292,7 +292,14 @@ def publications_due(db: Database, limit: int = 500) -> list[str]:
     """Verified publications of orders still measured, not read within the interval."""
     with db.unit_of_work(write=False) as session:
         return list(
-            repo.publications_due(session, now() - snapshot_every(), MEASURED_STATES, limit)
+            repo.publications_due(
+                session,
+                now() - snapshot_every(),
+                MEASURED_STATES,
+                limit,
+                watched_state=State.completed.value,
+                now=now(),
+            )
         )
 
 
@@ -308,7 +315,13 @@ def snapshot_publication(db: Database, publication_id: str) -> str:
         if publication is None or publication.verification_status != "verified":
             return "skipped"
         order = repo.get(session, publication.order_id)
-        if order is None or order.state not in MEASURED_STATES:
+        watched = (
+            order is not None
+            and order.state == State.completed
+            and publication.watch_until is not None
+            and publication.watch_until > now()
+        )
+        if order is None or (order.state not in MEASURED_STATES and not watched):
             return "skipped"
         account_id, post_id = publication.social_account_id, publication.external_post_id
     if account_id is None or post_id is None:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -205,16 +205,26 @@ def publication_by_id(session: Session, publication_id: str) -> Publication | No
 
 
 def publications_due(
-    session: Session, read_before: datetime, states: tuple[str, ...], limit: int
+    session: Session,
+    read_before: datetime,
+    states: tuple[str, ...],
+    limit: int,
+    *,
+    watched_state: str,
+    now: datetime,
 ) -> Sequence[str]:
-    """Verified publications of orders in `states` not read since `read_before`."""
+    """Verified publications not read since `read_before`, of orders in `states`, or in
+    `watched_state` while the post must stay up (`watch_until` not reached)."""
     return session.scalars(
         select(Publication.id)
         .join(Order, Order.id == Publication.order_id)
         .where(
             Publication.verification_status == "verified",
             or_(Publication.last_checked_at.is_(None), Publication.last_checked_at <= read_before),
-            Order.state.in_(states),
+            or_(
+                Order.state.in_(states),
+                and_(Order.state == watched_state, Publication.watch_until > now),
+            ),
         )
         .order_by(Publication.last_checked_at)
         .limit(limit)
@@ -310,4 +320,10 @@ def all_drafts(session: Session, order_id: str) -> Sequence[Draft]:
 def all_disputes(session: Session, order_id: str) -> Sequence[Dispute]:
     return session.scalars(
         select(Dispute).where(Dispute.order_id == order_id).order_by(Dispute.created_at)
+    ).all()
+
+
+def held_order_ids(session: Session, creator_id: str) -> Sequence[str]:
+    return session.scalars(
+        select(Order.id).where(Order.creator_id == creator_id, Order.compliance_hold.is_not(None))
     ).all()

@@ -62,6 +62,11 @@ class Order(BaseModel):
     allowed_actions: list[AllowedAction]
     your_role: list[str] = Field(description="How the caller takes part: brand, creator, staff")
     open_dispute_id: str | None = None
+    compliance_hold: str | None = Field(
+        default=None,
+        description="Why the creator's payouts are held (a post taken down or unlabelled within"
+        " the retention period); staff release it",
+    )
     kpi_result: dict[str, Any] | None
     settlement: dict[str, Any] | None
     created_at: datetime
@@ -117,6 +122,12 @@ class Draft(BaseModel):
     compliance_override: dict[str, Any] | None = Field(
         description="Staff's decision to allow approval despite blocking findings: by, reason, at"
     )
+
+
+class HoldRelease(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    note: str = Field(min_length=10, max_length=2000)
 
 
 class ChangeRequest(BaseModel):

@@ -318,6 +318,10 @@ def allowed_for(
     for transition in allowed_actions(_acting_roles(principal, order), facts):
         method, path = ACTION_ENDPOINTS[transition.action]
         path = path.replace("{id}", order.id)
+        if "{draft_id}" in path:
+            latest = repo.latest_draft(session, order.id)
+            if latest is not None:
+                path = path.replace("{draft_id}", latest.id)
         if "{dispute_id}" in path:
             dispute_id = dispute_id or getattr(repo.open_dispute_for(session, order.id), "id", None)
             if dispute_id is None:
@@ -359,6 +363,7 @@ def order_view(session: Session, principal: Principal, order: Order) -> schemas.
         allowed_actions=allowed_for(session, principal, order, at),
         your_role=sorted(_roles(principal, order)),
         open_dispute_id=dispute.id if dispute else None,
+        compliance_hold=order.compliance_hold,
         kpi_result=order.kpi_result,
         settlement=order.settlement,
         created_at=order.created_at,
@@ -895,6 +900,8 @@ def publish(
         publication.external_post_id = verified.post.id
         publication.post_status = "live"
         publication.last_checked_at = at
+        retention = int(order.contract.get("post_retention_days") or 0)
+        publication.watch_until = published_at + timedelta(days=retention)
     repo.add(session, publication)
     if verified is not None and verified.post.metrics.at >= published_at:
         metrics = verified.post.metrics
@@ -1174,10 +1181,13 @@ def _flag_reason(session: Session, order: Order) -> str:
 
 def note_post_status(session: Session, order_id: str, post_status: str, at: datetime) -> None:
     """A scheduled read found the post live, unlabelled or removed: open the fix window on a
-    published order whose post lost its label or disappeared, close it when it is back."""
+    published order (or a completed one, within the retention period) whose post lost its
+    label or disappeared; close it when it is back."""
     order = repo.get(session, order_id)
-    if order is None or order.state != State.published:
+    if order is None or order.state not in (State.published, State.completed):
         return
+    if order.compliance_hold is not None:
+        return  # already flagged; staff decide
     if post_status in {"label_removed", "removed"} and order.compliance_fix_due_at is None:
         due = at + timedelta(hours=get_settings().compliance_fix_hours)
         order.compliance_fix_due_at = due
@@ -1210,6 +1220,68 @@ def note_post_status(session: Session, order_id: str, post_status: str, at: date
         session.flush()
     except StaleDataError:
         raise OrderChanged("the order changed while its post was checked") from None
+
+
+def flag_retention_breaches(session: Session, at: datetime, limit: int = 500) -> int:
+    """Completed orders whose post stayed down or unlabelled past the fix window: hold the
+    creator's payouts until staff release them (the escrow was already settled)."""
+    flagged = 0
+    for order_id in repo.due_order_ids(
+        session, State.completed, "compliance_fix_due_at", at, limit
+    ):
+        order = repo.get(session, order_id)
+        if order is None or order.compliance_hold is not None:
+            continue
+        reason = _flag_reason(session, order).replace(
+            "the payout is held for a staff review",
+            f"within the {order.contract.get('post_retention_days')} days the contract asks it"
+            " to stay up; the creator's payouts are held until staff release them",
+        )
+        order.compliance_hold, order.compliance_fix_due_at = reason, None
+        _record_event(
+            session,
+            order,
+            "retention_breach",
+            order.state,
+            order.state,
+            Actor.system,
+            None,
+            {"reason": reason},
+            at,
+        )
+        flagged += 1
+    session.flush()
+    return flagged
+
+
+def release_compliance_hold(
+    session: Session, principal: Principal, order_id: str, note: str
+) -> Order:
+    """Staff release a creator's payouts held for a retention breach, with a note."""
+    principal.require_staff()
+    order = get_order(session, principal, order_id)
+    if order.compliance_hold is None:
+        raise Conflict("this order holds no payout", code="no_compliance_hold")
+    at = clock_now()
+    _record_event(
+        session,
+        order,
+        "release_compliance_hold",
+        order.state,
+        order.state,
+        Actor.staff,
+        principal.actor_id,
+        {"note": note, "hold": order.compliance_hold},
+        at,
+    )
+    order.compliance_hold = None
+    session.flush()
+    return order
+
+
+def creator_payout_holds(session: Session, creator_id: str) -> list[str]:
+    """Ids of the creator's orders whose retention breach holds their payouts."""
+    return list(repo.held_order_ids(session, creator_id))
 
 
 # -- for other domains ----------------------------------------------------------------------

@@ -37,6 +37,8 @@ def sweep_due_timers(db: Database, at: datetime | None = None) -> int:
                     fired += 1
         except Conflict:
             logger.info("timer %s on %s lost a race; skipped", action, order_id)
+    with db.unit_of_work() as session:
+        fired += service.flag_retention_breaches(session, at)
     if fired:
         logger.info("fired %d order timers", fired)
     return fired

@@ -37,13 +37,21 @@ def upgrade() -> None:
 
     with op.batch_alter_table('orders', schema=None) as batch_op:
         batch_op.add_column(sa.Column('compliance_fix_due_at', pappus.db.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('compliance_hold', sa.String(length=500), nullable=True))
         batch_op.create_index('ix_orders_state_compliance_fix_due_at', ['state', 'compliance_fix_due_at'], unique=False)
+
+    with op.batch_alter_table('publications', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('watch_until', pappus.db.UTCDateTime(timezone=True), nullable=True))
 
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('publications', schema=None) as batch_op:
+        batch_op.drop_column('watch_until')
+
     with op.batch_alter_table('orders', schema=None) as batch_op:
         batch_op.drop_index('ix_orders_state_compliance_fix_due_at')
+        batch_op.drop_column('compliance_hold')
         batch_op.drop_column('compliance_fix_due_at')
 
     with op.batch_alter_table('drafts', schema=None) as batch_op:
