@@ -15,6 +15,7 @@ from pappus.accounts.api import router as accounts_router
 from pappus.audit.api import router as audit_router
 from pappus.campaigns.api import router as campaigns_router
 from pappus.compliance.api import router as compliance_router
+from pappus.compliance.packs import shipped_packs
 from pappus.config import Settings, get_settings
 from pappus.connectors.api import router as connectors_router
 from pappus.creators.api import router as creators_router
@@ -92,6 +93,8 @@ def create_app(
     run_jobs: bool | None = None,
 ) -> FastAPI:
     settings = settings or get_settings()
+    # A shipped rule pack that does not validate stops the start, not the first check.
+    shipped_packs()
     db = database or Database(settings.database_url)
     should_migrate = settings.is_sqlite if migrate_on_start is None else migrate_on_start
     should_run_jobs = settings.jobs_in_process if run_jobs is None else run_jobs

@@ -176,3 +176,24 @@ def test_the_cli_exits_one_on_a_broken_chain(db: Database, monkeypatch: pytest.M
         conn.execute(text("UPDATE audit_entries SET action = 'test.forged' WHERE sequence = 2"))
     result = runner.invoke(cli, ["audit", "verify"])
     assert result.exit_code == 1 and "entry 2" in result.output
+
+
+def test_membership_and_api_key_changes_are_recorded(world: World) -> None:
+    owner = world.brand(funded=0)
+    member = world.member(owner, "member")
+    world.api_key(owner, ["orders:read"])
+    ok(
+        world.client.patch(
+            f"/api/v1/organizations/{owner.organization_id}/members/{member.user_id}",
+            json={"role": "viewer"},
+            headers=owner.headers,
+        )
+    )
+    staff = world.staff()
+    actions = _actions(world, staff, subject_id=owner.organization_id)
+    assert actions == [
+        "organization.member_role_changed",
+        "organization.api_key_created",
+        "organization.member_added",
+    ]
+    assert "staff.created" in _actions(world, staff, action="staff.")

@@ -20,6 +20,7 @@ from pappus.accounts.models import (
 )
 from pappus.accounts.principal import Access, Principal
 from pappus.accounts.security import digest, hash_password, new_secret, verify_password
+from pappus.audit import service as audit
 from pappus.config import get_settings
 from pappus.creators import service as creators
 from pappus.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
@@ -91,6 +92,14 @@ def create_staff(
         display_name=display_name,
     )
     _insert_user(session, user)
+    audit.record(
+        session,
+        "staff.created",
+        "user",
+        user.id,
+        actor_kind="operator",
+        data={"role": role},
+    )
     return user
 
 
@@ -261,6 +270,14 @@ def add_member(
             repo.add(session, membership)
     except IntegrityError:
         raise Conflict("that user is already a member", code="already_member") from None
+    audit.record(
+        session,
+        "organization.member_added",
+        "organization",
+        organization_id,
+        actor=principal,
+        data={"user_id": user.id, "role": role},
+    )
     return membership, user
 
 
@@ -281,6 +298,14 @@ def change_member_role(
         principal.require_org(organization_id, Access.own, what="organization")
     if membership.role == OrgRole.owner and role != OrgRole.owner:
         _keep_an_owner(session, organization_id)
+    audit.record(
+        session,
+        "organization.member_role_changed",
+        "organization",
+        organization_id,
+        actor=principal,
+        data={"user_id": user_id, "from": membership.role, "to": role},
+    )
     membership.role = role
     session.flush()
     user = repo.get_user(session, user_id)
@@ -305,6 +330,14 @@ def remove_member(
         if not leaving_self:
             principal.require_org(organization_id, Access.own, what="organization")
         _keep_an_owner(session, organization_id)
+    audit.record(
+        session,
+        "organization.member_removed",
+        "organization",
+        organization_id,
+        actor=principal,
+        data={"user_id": user_id, "role": membership.role},
+    )
     repo.delete(session, membership)
 
 
@@ -323,6 +356,14 @@ def create_api_key(
         created_by=principal.user_id,
     )
     repo.add(session, key)
+    audit.record(
+        session,
+        "organization.api_key_created",
+        "organization",
+        organization_id,
+        actor=principal,
+        data={"api_key_id": key.id, "name": name, "scopes": scopes},
+    )
     return key, secret
 
 
@@ -344,5 +385,13 @@ def revoke_api_key(
         raise NotFound("API key not found")
     if key.revoked_at is None:
         key.revoked_at = now()
+        audit.record(
+            session,
+            "organization.api_key_revoked",
+            "organization",
+            organization_id,
+            actor=principal,
+            data={"api_key_id": key.id},
+        )
         session.flush()
     return key
