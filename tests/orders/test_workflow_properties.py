@@ -399,7 +399,10 @@ class OrderModel(RuleBasedStateMachine):
         self.state = State.awaiting_draft
         self.revisions_used = 0
         self.revision_limit = revision_limit
-        self.deadlines: dict[str, datetime | None] = dict.fromkeys(DEADLINE_COLUMNS)
+        # The fix window is opened by a read of the post, not by a transition: never here.
+        self.deadlines: dict[str, datetime | None] = dict.fromkeys(
+            [*DEADLINE_COLUMNS, *ARMED_BY_EVENTS]
+        )
         self.deadlines["draft_due_at"] = deadline(self.now, days["draft_due_days"])
         self.entered_at = {State.awaiting_draft: self.now}
         self.events: list[tuple[str, State | None, State, Actor]] = [
