@@ -541,7 +541,8 @@ def audit_verify() -> None:
     with database().unit_of_work(write=False) as session:
         result = audit.verify(session)
     if result.ok:
-        typer.echo(f"ok: {result.entries} entries, the chain is intact")
+        waiting = f"; {result.unsealed} newer entries wait to be sealed" if result.unsealed else ""
+        typer.echo(f"ok: {result.entries} entries, the chain is intact{waiting}")
         return
     typer.echo(f"FAILED after {result.entries} good entries: {result.problem}", err=True)
     raise typer.Exit(1)

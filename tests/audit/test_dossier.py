@@ -62,7 +62,7 @@ def test_a_completed_order_dossier_holds_every_record_and_its_manifest(world: Wo
     trail = json.loads(files["audit.json"])
     actions = [a["action"] for a in trail]
     assert "order.approve_draft" in actions and "ledger.transfer" in actions
-    assert [a["sequence"] for a in trail] == sorted(a["sequence"] for a in trail)
+    assert [a["id"] for a in trail] == sorted(a["id"] for a in trail)
     html = files["summary.html"].decode()
     assert order_id in html and "全网第一" in html and "intact" in html
 

@@ -53,12 +53,12 @@ def entries(
         actor_id=actor_id,
         since=since,
         until=until,
-        before_sequence=_before(page),
+        before_id=_before(page),
         limit=page.limit,
     )
     items = [AuditEntryView.model_validate(e) for e in found[: page.limit]]
     more = len(found) > page.limit
-    cursor = encode_cursor(f"{CURSOR_PREFIX}{items[-1].sequence}") if more and items else None
+    cursor = encode_cursor(f"{CURSOR_PREFIX}{items[-1].id}") if more and items else None
     return Page(items=items, next_cursor=cursor)
 
 
@@ -73,4 +73,5 @@ def verify(session: DbSession, principal: CurrentPrincipal) -> VerificationView:
         entries=result.entries,
         problem=result.problem,
         first_bad_sequence=result.first_bad_sequence,
+        unsealed=result.unsealed,
     )

@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from pappus.audit.models import GENESIS_HASH, AuditEntry, AuditHead
 
 HEAD_ID = 1
+ENTRIES: Table = AuditEntry.__table__  # type: ignore[assignment]
 
 
 def lock_head(session: Session) -> tuple[int, str]:
@@ -42,16 +43,52 @@ def head(session: Session) -> tuple[int, str]:
     return (0, GENESIS_HASH) if row is None else (int(row.sequence), str(row.hash))
 
 
-def append(session: Session, rows: Sequence[dict[str, Any]], sequence: int, hash_: str) -> None:
-    session.execute(insert(AuditEntry), list(rows))
+_INSERT_ENTRIES = ENTRIES.insert()
+
+
+def insert_entries(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Unsealed entries, in one Core statement (the ORM's bulk insert costs far more)."""
+    session.execute(_INSERT_ENTRIES, list(rows))
+
+
+def unsealed(session: Session, limit: int) -> list[AuditEntry]:
+    """The oldest entries not yet in the chain (call with the head locked)."""
+    query = (
+        select(AuditEntry).where(AuditEntry.sequence.is_(None)).order_by(AuditEntry.id).limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def seal(session: Session, sealed: Sequence[dict[str, Any]], sequence: int, hash_: str) -> None:
+    """Give the entries their place in the chain and move the head."""
+    # Core: one executemany UPDATE, not the ORM's bulk mode
+    session.execute(
+        update(ENTRIES)
+        .where(ENTRIES.c.id == bindparam("entry_id"))
+        .values(
+            sequence=bindparam("new_sequence"),
+            prev_hash=bindparam("new_prev_hash"),
+            hash=bindparam("new_hash"),
+        ),
+        list(sealed),
+    )
     session.execute(
         update(AuditHead).where(AuditHead.id == HEAD_ID).values(sequence=sequence, hash=hash_)
     )
 
 
+def count_unsealed(session: Session) -> int:
+    return int(session.scalar(select(func.count()).where(AuditEntry.sequence.is_(None))) or 0)
+
+
 def chain(session: Session, batch: int = 5_000) -> Iterator[AuditEntry]:
-    """Every entry in sequence order, streamed."""
-    query = select(AuditEntry).order_by(AuditEntry.sequence).execution_options(yield_per=batch)
+    """Every sealed entry in chain order, streamed."""
+    query = (
+        select(AuditEntry)
+        .where(AuditEntry.sequence.is_not(None))
+        .order_by(AuditEntry.sequence)
+        .execution_options(yield_per=batch)
+    )
     yield from session.scalars(query)
 
 
@@ -64,10 +101,10 @@ def search(
     actor_id: str | None,
     since: datetime | None,
     until: datetime | None,
-    before_sequence: int | None,
+    before_id: int | None,
     limit: int,
 ) -> list[AuditEntry]:
-    """Entries matching every given filter, newest first (keyset on the sequence)."""
+    """Entries matching every given filter, newest first (keyset on the id)."""
     query = select(AuditEntry)
     if subject_kind is not None:
         query = query.where(AuditEntry.subject_kind == subject_kind)
@@ -81,9 +118,9 @@ def search(
         query = query.where(AuditEntry.at >= since)
     if until is not None:
         query = query.where(AuditEntry.at < until)
-    if before_sequence is not None:
-        query = query.where(AuditEntry.sequence < before_sequence)
-    return list(session.scalars(query.order_by(AuditEntry.sequence.desc()).limit(limit + 1)))
+    if before_id is not None:
+        query = query.where(AuditEntry.id < before_id)
+    return list(session.scalars(query.order_by(AuditEntry.id.desc()).limit(limit + 1)))
 
 
 def for_subjects(session: Session, subjects: Sequence[tuple[str, str]]) -> list[AuditEntry]:
@@ -97,7 +134,7 @@ def for_subjects(session: Session, subjects: Sequence[tuple[str, str]]) -> list[
                 )
             )
         )
-    return sorted(found, key=lambda e: e.sequence)
+    return sorted(found, key=lambda e: e.id)
 
 
 def _group(subjects: Sequence[tuple[str, str]]) -> dict[str, list[str]]:

@@ -11,7 +11,11 @@ from pydantic import BaseModel, ConfigDict, Field
 class AuditEntryView(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    sequence: int = Field(description="Position in the platform's one chain, from 1")
+    id: int = Field(description="Order of writing")
+    sequence: int | None = Field(
+        description="Position in the platform's one chain, from 1; null until sealed (within"
+        " about a minute of writing)"
+    )
     at: datetime
     actor_kind: str = Field(description="brand, creator, staff, api_key, system, ...")
     actor_id: str | None
@@ -19,8 +23,8 @@ class AuditEntryView(BaseModel):
     subject_kind: str
     subject_id: str
     data: dict[str, Any]
-    prev_hash: str
-    hash: str = Field(description="sha256 of prev_hash and the entry's canonical JSON")
+    prev_hash: str | None
+    hash: str | None = Field(description="sha256 of prev_hash and the entry's canonical JSON")
 
 
 class VerificationView(BaseModel):
@@ -28,3 +32,4 @@ class VerificationView(BaseModel):
     entries: int = Field(description="Entries checked before the first problem (all when ok)")
     problem: str | None = None
     first_bad_sequence: int | None = None
+    unsealed: int = Field(default=0, description="Entries written but not chained yet")

@@ -1,13 +1,18 @@
-"""The platform's audit trail: record what happened in the transaction that did it, chain it at
-commit, and verify the chain.
+"""The platform's audit trail: record what happened in the transaction that did it, seal it
+into the hash chain soon after, and verify the chain.
 
 Domains call `record(session, ...)` as they change things (order transitions and approvals,
 money movements, rule-pack versions, vetting decisions). The entries wait in the session and are
-appended when it commits: the head row is locked, each entry gets the next sequence number and
-the hash of the one before, and the head moves on, all inside the same transaction. So an entry
-exists exactly when the change it records does (a rollback, or a savepoint rolled back, drops
-it), and entries are numbered in commit order across every process. Reads of personal data are
-recorded by `record_access`, in a short transaction of their own, before the data is returned.
+inserted, in one statement, when it commits: an entry exists exactly when the change it records
+does (a rollback, or a savepoint rolled back, drops it). Writing takes no lock, so audited
+transactions (every ledger operation among them) do not queue behind one another.
+
+`seal` then chains them: under a lock on the one-row head it gives the oldest unsealed entries
+the next sequence numbers and each the hash of the one before, and moves the head. A periodic
+job seals every minute, and `verify` seals nothing (it reports how many entries wait). So an
+entry is tamper-evident from its sealing, at most about a minute after it was written; an entry
+that commits late is simply sealed in a later batch. Reads of personal data are recorded by
+`record_access`, in a short transaction of their own, before the data is returned.
 """
 
 from __future__ import annotations
@@ -114,19 +119,60 @@ def record_access(
 
 
 @event.listens_for(Session, "before_commit")
-def _append_pending(session: Session) -> None:
+def _insert_pending(session: Session) -> None:
     pending: list[_Pending] = session.info.pop(_PENDING, [])
-    if not pending:
-        return
+    if pending:
+        repo.insert_entries(
+            session,
+            [
+                {
+                    "at": p.at,
+                    "actor_kind": p.actor_kind,
+                    "actor_id": p.actor_id,
+                    "action": p.action,
+                    "subject_kind": p.subject_kind,
+                    "subject_id": p.subject_id,
+                    "data": p.data,
+                }
+                for p in pending
+            ],
+        )
+
+
+SEAL_BATCH = 2_000
+
+
+def seal(session: Session, limit: int = SEAL_BATCH) -> int:
+    """Chain up to `limit` of the oldest unsealed entries; how many were sealed."""
     sequence, prev_hash = repo.lock_head(session)
-    rows = []
-    for entry in pending:
+    entries = repo.unsealed(session, limit)
+    sealed = []
+    for entry in entries:
         sequence += 1
-        body = _body(sequence, entry)
-        hashed = entry_hash(prev_hash, body)
-        rows.append({**body, "at": entry.at, "prev_hash": prev_hash, "hash": hashed})
+        hashed = entry_hash(prev_hash, _body(sequence, entry))
+        sealed.append(
+            {
+                "entry_id": entry.id,
+                "new_sequence": sequence,
+                "new_prev_hash": prev_hash,
+                "new_hash": hashed,
+            }
+        )
         prev_hash = hashed
-    repo.append(session, rows, sequence, prev_hash)
+    if sealed:
+        repo.seal(session, sealed, sequence, prev_hash)
+    return len(sealed)
+
+
+def seal_all(db: Database) -> int:
+    """Seal every waiting entry, a batch per transaction (the periodic job, and tests)."""
+    total = 0
+    while True:
+        with db.unit_of_work() as session:
+            done = seal(session)
+        total += done
+        if done < SEAL_BATCH:
+            return total
 
 
 @event.listens_for(Session, "after_soft_rollback")
@@ -158,6 +204,7 @@ class Verification:
     entries: int
     problem: str | None = None
     first_bad_sequence: int | None = None
+    unsealed: int = 0  # written, not chained yet: sealed within about a minute
 
 
 def verify(session: Session) -> Verification:
@@ -165,28 +212,25 @@ def verify(session: Session) -> Verification:
     or a head that does not point at the last entry, is named."""
     expected_sequence, prev_hash, checked = 1, GENESIS_HASH, 0
     for entry in repo.chain(session):
-        where = (
-            f"entry {entry.sequence} ({entry.action} on {entry.subject_kind} {entry.subject_id})"
-        )
-        if entry.sequence != expected_sequence:
+        number = entry.sequence or 0  # chain() yields sealed entries only
+        where = f"entry {number} ({entry.action} on {entry.subject_kind} {entry.subject_id})"
+        if number != expected_sequence:
             return Verification(
                 False,
                 checked,
-                f"entry {expected_sequence} is missing: the next entry is {entry.sequence}",
+                f"entry {expected_sequence} is missing: the next entry is {number}",
                 expected_sequence,
             )
         if entry.prev_hash != prev_hash:
             return Verification(
                 False,
                 checked,
-                f"{where} does not follow entry {entry.sequence - 1}: the chain was reordered "
+                f"{where} does not follow entry {number - 1}: the chain was reordered "
                 "or an entry before it was replaced",
-                entry.sequence,
+                number,
             )
-        if entry_hash(prev_hash, _body(entry.sequence, entry)) != entry.hash:
-            return Verification(
-                False, checked, f"{where} was changed after it was written", entry.sequence
-            )
+        if entry.hash is None or entry_hash(prev_hash, _body(number, entry)) != entry.hash:
+            return Verification(False, checked, f"{where} was changed after it was sealed", number)
         prev_hash, expected_sequence, checked = entry.hash, expected_sequence + 1, checked + 1
     head_sequence, head_hash = repo.head(session)
     if (head_sequence, head_hash) != (checked, prev_hash):
@@ -197,7 +241,7 @@ def verify(session: Session) -> Verification:
             "entries were deleted from the end",
             checked + 1,
         )
-    return Verification(True, checked)
+    return Verification(True, checked, unsealed=repo.count_unsealed(session))
 
 
 def search(
@@ -210,7 +254,7 @@ def search(
     actor_id: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
-    before_sequence: int | None = None,
+    before_id: int | None = None,
     limit: int = 50,
 ) -> list[AuditEntry]:
     """The trail, newest first (staff)."""
@@ -223,7 +267,7 @@ def search(
         actor_id=actor_id,
         since=since,
         until=until,
-        before_sequence=before_sequence,
+        before_id=before_id,
         limit=limit,
     )
 

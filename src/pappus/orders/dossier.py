@@ -96,8 +96,8 @@ MONEY_COLUMNS = [
     "currency", "memo",
 ]  # fmt: skip
 AUDIT_COLUMNS = [
-    "sequence", "at", "actor_kind", "actor_id", "action", "subject_kind", "subject_id", "data",
-    "prev_hash", "hash",
+    "id", "sequence", "at", "actor_kind", "actor_id", "action", "subject_kind", "subject_id",
+    "data", "prev_hash", "hash",
 ]  # fmt: skip
 
 

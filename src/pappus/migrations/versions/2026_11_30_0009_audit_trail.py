@@ -21,7 +21,8 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     op.create_table('audit_entries',
-    sa.Column('sequence', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('sequence', sa.BigInteger(), nullable=True),
     sa.Column('at', pappus.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('actor_kind', sa.String(length=16), nullable=False),
     sa.Column('actor_id', sa.String(length=40), nullable=True),
@@ -29,14 +30,16 @@ def upgrade() -> None:
     sa.Column('subject_kind', sa.String(length=32), nullable=False),
     sa.Column('subject_id', sa.String(length=120), nullable=False),
     sa.Column('data', sa.JSON(), nullable=False),
-    sa.Column('prev_hash', sa.String(length=64), nullable=False),
-    sa.Column('hash', sa.String(length=64), nullable=False),
-    sa.PrimaryKeyConstraint('sequence', name=op.f('pk_audit_entries'))
+    sa.Column('prev_hash', sa.String(length=64), nullable=True),
+    sa.Column('hash', sa.String(length=64), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_entries')),
+    sa.UniqueConstraint('sequence', name=op.f('uq_audit_entries_sequence'))
     )
     with op.batch_alter_table('audit_entries', schema=None) as batch_op:
-        batch_op.create_index('ix_audit_entries_action', ['action', 'sequence'], unique=False)
-        batch_op.create_index('ix_audit_entries_actor', ['actor_id', 'sequence'], unique=False)
-        batch_op.create_index('ix_audit_entries_subject', ['subject_kind', 'subject_id', 'sequence'], unique=False)
+        batch_op.create_index('ix_audit_entries_action', ['action', 'id'], unique=False)
+        batch_op.create_index('ix_audit_entries_actor', ['actor_id', 'id'], unique=False)
+        batch_op.create_index('ix_audit_entries_subject', ['subject_kind', 'subject_id', 'id'], unique=False)
+        batch_op.create_index('ix_audit_entries_unsealed', ['sequence', 'id'], unique=False)
 
     op.create_table('audit_head',
     sa.Column('id', sa.Integer(), autoincrement=False, nullable=False),
@@ -51,6 +54,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table('audit_head')
     with op.batch_alter_table('audit_entries', schema=None) as batch_op:
+        batch_op.drop_index('ix_audit_entries_unsealed')
         batch_op.drop_index('ix_audit_entries_subject')
         batch_op.drop_index('ix_audit_entries_actor')
         batch_op.drop_index('ix_audit_entries_action')
