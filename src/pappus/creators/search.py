@@ -462,7 +462,9 @@ class DiscoveryIndex:
     # -- querying
 
     def _postings(self, token: str) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32]]:
-        """(name positions, body positions) containing `token`."""
+        """(name positions, body positions) containing `token`, in no particular order: the
+        caller only sets mask bits with them. (Sorting them, as np.union1d would to merge in
+        the delta, cost 0.5 s a search for a token in 660,000 bios at a million creators.)"""
         empty = np.empty(0, dtype=np.int32)
         name = self.name_postings.get(token, empty)
         body = self.body_postings.get(token, empty)
@@ -472,9 +474,9 @@ class DiscoveryIndex:
             extra_name = self.delta_name.get(token)
             extra_body = self.delta_body.get(token)
             if extra_name:
-                name = np.union1d(name, np.fromiter(extra_name, dtype=np.int32))
+                name = np.concatenate([name, np.fromiter(extra_name, dtype=np.int32)])
             if extra_body:
-                body = np.union1d(body, np.fromiter(extra_body, dtype=np.int32))
+                body = np.concatenate([body, np.fromiter(extra_body, dtype=np.int32)])
         return name, body
 
     def _text_scores(self, text: str) -> tuple[Int, npt.NDArray[np.float64]] | None:
