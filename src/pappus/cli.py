@@ -458,7 +458,6 @@ def compliance_check(
     import yaml
     from pydantic import ValidationError
 
-    from pappus.compliance.checker import Post
     from pappus.compliance.packs import RulePack
     from pappus.compliance.schemas import CheckRequest
     from pappus.compliance.service import check_offline, result_record
@@ -494,17 +493,7 @@ def compliance_check(
                 sys.stdout.write(json.dumps({"line": number, "error": message}) + "\n")
                 bad += 1
                 continue
-            post = Post(
-                text=body.text,
-                title=body.title,
-                hashtags=tuple(body.hashtags),
-                platform=body.platform,
-                jurisdiction=body.jurisdiction,
-                category=body.category,
-                sponsored=body.sponsored,
-                brand=body.brand,
-            )
-            record = result_record(check_offline(post, extra), now())
+            record = result_record(check_offline(body.to_post(), extra), now())
             if line_id is not None:
                 record = {"id": line_id, **record}
             sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")

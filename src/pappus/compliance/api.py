@@ -8,7 +8,6 @@ from fastapi import APIRouter, Query
 
 from pappus.accounts.deps import CurrentPrincipal
 from pappus.compliance import service
-from pappus.compliance.checker import Post
 from pappus.compliance.schemas import (
     CheckRequest,
     CheckResultView,
@@ -27,17 +26,7 @@ router = APIRouter(tags=["compliance"])
 def check(body: CheckRequest, session: DbSession, principal: CurrentPrincipal) -> CheckResultView:
     """Check a post against the rule packs in force: every finding with its span, rule, legal
     reference and a suggested fix. Changes nothing."""
-    post = Post(
-        text=body.text,
-        title=body.title,
-        hashtags=tuple(body.hashtags),
-        platform=body.platform,
-        jurisdiction=body.jurisdiction,
-        category=body.category,
-        sponsored=body.sponsored,
-        brand=body.brand,
-    )
-    result = service.check(session, post)
+    result = service.check(session, body.to_post())
     return CheckResultView.model_validate(service.result_record(result, now()))
 
 

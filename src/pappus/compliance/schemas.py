@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
+from pappus.compliance.checker import Post
 from pappus.creators.taxonomy import Category
 
 MAX_TEXT = 20_000
@@ -33,6 +34,18 @@ class CheckRequest(BaseModel):
     brand: str | None = Field(
         default=None, min_length=1, max_length=100, description="For 'thanks <brand>' checks"
     )
+
+    def to_post(self) -> Post:
+        return Post(
+            text=self.text,
+            title=self.title,
+            hashtags=tuple(self.hashtags),
+            platform=self.platform,
+            jurisdiction=self.jurisdiction,
+            category=self.category,
+            sponsored=self.sponsored,
+            brand=self.brand,
+        )
 
 
 class FindingView(BaseModel):

@@ -4,6 +4,7 @@ and staff adding new versions without a deploy."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
@@ -61,14 +62,18 @@ def all_versions(session: Session) -> list[PackEntry]:
     return sorted(entries, key=lambda e: (e.pack.id, e.pack.version))
 
 
-def active_packs(session: Session, day: date) -> list[RulePack]:
-    """For each pack id, its highest version in force on `day`."""
+def in_force(packs: Iterable[RulePack], day: date) -> list[RulePack]:
+    """For each pack id, its highest version in force on `day`, by pack id."""
     chosen: dict[str, RulePack] = {}
-    for entry in all_versions(session):
-        pack = entry.pack
+    for pack in packs:
         if pack.in_force(day) and (pack.id not in chosen or pack.version > chosen[pack.id].version):
             chosen[pack.id] = pack
     return [chosen[k] for k in sorted(chosen)]
+
+
+def active_packs(session: Session, day: date) -> list[RulePack]:
+    """For each pack id, shipped or stored, its highest version in force on `day`."""
+    return in_force((e.pack for e in all_versions(session)), day)
 
 
 def engine_for(packs: list[RulePack]) -> RuleEngine:
@@ -93,11 +98,7 @@ def check(session: Session, post: Post) -> CheckResult:
 def check_offline(post: Post, extra: list[RulePack] | None = None) -> CheckResult:
     """Check against the shipped packs (and `extra` ones) without a database: the CLI."""
     day = now().date()
-    chosen: dict[str, RulePack] = {}
-    for pack in [*shipped_packs(), *(extra or [])]:
-        if pack.in_force(day) and (pack.id not in chosen or pack.version > chosen[pack.id].version):
-            chosen[pack.id] = pack
-    return engine_for([chosen[k] for k in sorted(chosen)]).check(post, day)
+    return engine_for(in_force([*shipped_packs(), *(extra or [])], day)).check(post, day)
 
 
 def result_record(result: CheckResult, at: datetime) -> dict[str, Any]:

@@ -1158,7 +1158,12 @@ def fire_timer(session: Session, order_id: str, action: str, at: datetime) -> bo
     _apply(session, order, action, Actor.system, None, at, data, metrics_inflated=inflated)
     if action == "flag_publication":
         _open_dispute_row(
-            session, order, Actor.system, None, _flag_reason(session, order), state_before
+            session,
+            order,
+            Actor.system,
+            None,
+            _flag_reason(session, order, "; the payout is held for a staff review"),
+            state_before,
         )
         order.compliance_fix_due_at = None
     elif transition.target == State.disputed:
@@ -1168,15 +1173,12 @@ def fire_timer(session: Session, order_id: str, action: str, at: datetime) -> bo
     return True
 
 
-def _flag_reason(session: Session, order: Order) -> str:
+def _flag_reason(session: Session, order: Order, consequence: str) -> str:
     publication = repo.publication(session, order.id)
     removed = publication is not None and publication.post_status == "removed"
     what = "taken down" if removed else "left without its disclosure label"
     hours = get_settings().compliance_fix_hours
-    return (
-        f"The post was {what} and not fixed within {hours} hours; the payout is held for a"
-        " staff review"
-    )
+    return f"The post was {what} and not fixed within {hours} hours{consequence}"
 
 
 def note_post_status(session: Session, order_id: str, post_status: str, at: datetime) -> None:
@@ -1232,10 +1234,12 @@ def flag_retention_breaches(session: Session, at: datetime, limit: int = 500) ->
         order = repo.get(session, order_id)
         if order is None or order.compliance_hold is not None:
             continue
-        reason = _flag_reason(session, order).replace(
-            "the payout is held for a staff review",
-            f"within the {order.contract.get('post_retention_days')} days the contract asks it"
-            " to stay up; the creator's payouts are held until staff release them",
+        days = order.contract.get("post_retention_days")
+        reason = _flag_reason(
+            session,
+            order,
+            f", within the {days} days the contract asks it to stay up; the creator's payouts"
+            " are held until staff release them",
         )
         order.compliance_hold, order.compliance_fix_due_at = reason, None
         _record_event(
