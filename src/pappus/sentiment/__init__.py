@@ -1,0 +1,1 @@
+"""Comment sentiment (Chinese and English), shipped with the package: see model.py."""
