@@ -57,6 +57,8 @@ def test_readme_gives_exactly_the_two_setup_commands() -> None:
         ["vet"],
         ["vet", "followers"],
         ["vet", "train"],
+        ["sentiment"],
+        ["sentiment-train"],
     ],
 )
 def test_every_command_has_help_with_an_example(args: list[str]) -> None:

@@ -12,6 +12,10 @@ from fastapi.responses import HTMLResponse
 
 from pappus import __version__
 from pappus.accounts.api import router as accounts_router
+from pappus.analytics.api import router as analytics_router
+from pappus.analytics.clicks import ClickBuffer, visitor_key
+from pappus.analytics.redirect import TrackingRedirect
+from pappus.analytics.reports_api import router as reports_router
 from pappus.audit.api import router as audit_router
 from pappus.campaigns.api import router as campaigns_router
 from pappus.compliance.api import router as compliance_router
@@ -98,6 +102,7 @@ def create_app(
     db = database or Database(settings.database_url)
     should_migrate = settings.is_sqlite if migrate_on_start is None else migrate_on_start
     should_run_jobs = settings.jobs_in_process if run_jobs is None else run_jobs
+    clicks = ClickBuffer(db, settings.click_flush_ms / 1000, sink=_click_sink(settings))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -113,6 +118,7 @@ def create_app(
         try:
             yield
         finally:
+            clicks.close()
             if consumer is not None:
                 consumer.stop(graceful=True)
             if database is None:
@@ -133,6 +139,7 @@ def create_app(
         docs_url="/docs",
     )
     app.state.db = db
+    app.state.clicks = clicks
     app.state.settings = settings
     install_error_handlers(app)
     for router in (
@@ -146,6 +153,8 @@ def create_app(
         vetting_router,
         compliance_router,
         audit_router,
+        analytics_router,
+        reports_router,
     ):
         app.include_router(router, prefix=API_PREFIX)
 
@@ -165,7 +174,33 @@ def create_app(
         return {"status": "ok", "version": __version__, "discovery": discovery_status(db)}
 
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(TrackingRedirect, db=db, buffer=clicks, key=_visitor_key(db))
     return app
+
+
+def _click_sink(settings: Settings) -> Callable[[list[Any]], None] | None:
+    """With Redis, a server hands its clicks to the workers as jobs (one per batch) and does
+    no database work for them; embedded, it writes them itself."""
+    if not settings.redis_url:
+        return None
+    from pappus.analytics.tasks import enqueue_clicks
+
+    return enqueue_clicks
+
+
+def _visitor_key(db: Database) -> Callable[[], bytes]:
+    """The visitor-hash key, read from the database once per process when first needed."""
+    cached: list[bytes] = []
+
+    def key() -> bytes:
+        if not cached:
+            from pappus.ledger.payments import encryption_key
+
+            with db.unit_of_work() as session:
+                cached.append(visitor_key(encryption_key(session)))
+        return cached[0]
+
+    return key
 
 
 def _start_jobs(db: Database) -> Any:

@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     compliance_fix_hours: int = Field(default=24, ge=1, le=720)
     # How often a published post's metrics are read from its platform.
     metrics_snapshot_minutes: int = Field(default=60, ge=5, le=1440)
+    # Clicks on tracking links wait this long in the process before a batch write (0: at once).
+    click_flush_ms: int = Field(default=500, ge=0, le=60_000)
+    # A signed conversion webhook is accepted this long either side of its timestamp.
+    webhook_tolerance_seconds: int = Field(default=300, ge=30, le=3600)
 
     # Workflow defaults; a campaign may override the first four.
     draft_due_days: int = Field(default=7, ge=1)

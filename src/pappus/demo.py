@@ -5,6 +5,7 @@ deadlines and timers look as they would in real use."""
 from __future__ import annotations
 
 import math
+import random
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -119,7 +120,9 @@ ORDER_STORIES: list[tuple[str, list[tuple[float, str]]]] = [
             (8, "draft"),
             (7, "approve"),
             (3, "publish"),
+            (2.5, "traffic"),
             (2, "metrics"),
+            (1.5, "traffic"),
             (1, "metrics"),
         ],
     ),
@@ -130,7 +133,9 @@ ORDER_STORIES: list[tuple[str, list[tuple[float, str]]]] = [
             (22, "draft"),
             (21, "approve"),
             (20, "publish"),
+            (19, "traffic"),
             (16, "metrics"),
+            (15, "traffic"),
             (14, "metrics"),
             (12.9, "sweep"),
         ],
@@ -386,6 +391,8 @@ def _play_story(
                         conversions=views // 900,
                     ),
                 )
+            elif step == "traffic":
+                _traffic(session, brand, order_id, round(days_ago * 10))
             elif step == "sweep":
                 for due_id, action in orders.due_timers(session, clock.now()):
                     if due_id == order_id:
@@ -399,6 +406,85 @@ def _play_story(
                     order_id,
                     "The brand keeps asking for changes outside the brief.",
                 )
+
+
+DEMO_AGENTS = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 XiaoHongShu",
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 Chrome/126.0 Mobile",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 Safari/605.1.15",
+    "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+)
+
+
+def _traffic(session: Session, brand: Principal, order_id: str, seed: int) -> None:
+    """A day of the post's audience: clicks on its tracking link (some bots, some repeats),
+    sales with its coupon or after a click, and one refund."""
+    from pappus.analytics import clicks as click_ingest
+    from pappus.analytics import conversions, links
+    from pappus.analytics.clicks import ClickIn
+    from pappus.kit.ids import new_id
+
+    rng = random.Random(seed)
+    link, _ = links.create_link(
+        session, brand, order_id, "https://dandelion.example/serum", "post bio link"
+    )
+    coupon, _ = conversions.create_coupon(session, brand, order_id, f"GLOW{seed}", "10% off")
+    start = clock.now() - timedelta(hours=10)
+    made = []
+    for n in range(rng.randint(120, 180)):
+        agent = DEMO_AGENTS[3] if rng.random() < 0.05 else rng.choice(DEMO_AGENTS[:3])
+        visitor = f"{rng.randint(1, 90)}"
+        made.append(
+            ClickIn(
+                id=new_id("clk"),
+                link_id=link.id,
+                order_id=order_id,
+                campaign_id=link.campaign_id,
+                organization_id=link.organization_id,
+                at=start + timedelta(minutes=n * 3 + rng.randint(0, 2)),
+                visitor_hash=f"demo{visitor:>28}",
+                user_agent=agent,
+                referrer="https://www.xiaohongshu.com/",
+                is_bot=agent == DEMO_AGENTS[3],
+            )
+        )
+    click_ingest.ingest_clicks(session, made)
+    stores = conversions.list_stores(session, brand, link.organization_id)
+    if stores:
+        store_id = stores[0].id
+    else:
+        store_id = conversions.create_store(
+            session, brand, link.organization_id, "Tmall flagship", "CNY", 7
+        )[0].id
+    sales = [
+        {"coupon_codes": [coupon.code]},
+        {"coupon_codes": [coupon.code]},
+        {"click_ids": [made[10].id]},
+    ]
+    for index, touch in enumerate(sales):
+        conversions.record_demo_sale(
+            session,
+            store_id,
+            {
+                "type": "order.paid",
+                "order_id": f"TM-{seed}-{index}",
+                "occurred_at": (made[-1].at + timedelta(minutes=index)).isoformat(),
+                "amount": 25_900 + 4_000 * index,
+                "currency": "CNY",
+                **touch,
+            },
+        )
+    conversions.record_demo_sale(
+        session,
+        store_id,
+        {
+            "type": "order.refunded",
+            "order_id": f"TM-{seed}-1",
+            "refund_id": f"RF-{seed}",
+            "amount": 29_900,
+            "occurred_at": (made[-1].at + timedelta(minutes=30)).isoformat(),
+        },
+    )
 
 
 def _seeding_brief() -> campaign_schemas.CampaignCreate:
@@ -603,6 +689,10 @@ def publish_verified_demo_order(url: str, spec: WorldSpec, creator_number: int =
             order_id,
             order_schemas.PublicationCreate(post_url=str(post["url"]), platform="sandbox"),
         )
+        # Its comments, read back through the connector and classified for sentiment.
+        from pappus.analytics.comments import sync_comments
+
+        sync_comments(db, order_id)
         return order_id
     finally:
         db.dispose()

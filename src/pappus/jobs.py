@@ -44,6 +44,7 @@ def use_database(db: Database) -> None:
 
 def load_tasks() -> None:
     """Import every domain's tasks so the consumer knows them."""
+    import pappus.analytics.tasks
     import pappus.audit.tasks
     import pappus.campaigns.tasks
     import pappus.connectors.tasks

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 def import_all_models() -> None:
     import pappus.accounts.models
+    import pappus.analytics.models
     import pappus.audit.models
     import pappus.campaigns.models
     import pappus.compliance.models

@@ -593,6 +593,126 @@ ROUTES: tuple[Route, ...] = (
         "/audit/verify",
         {**only(["staff"], "staff_only"), "staff": refused("staff_admin_only")},
     ),
+    # -- analytics: links, coupons, stores, conversions ---------------------------------------
+    *(
+        route(
+            "POST",
+            f"/orders/{{order_id}}/{kind}",
+            brand("member", staff=OK, creator_a=refused("forbidden")),
+            targets={"order_id": "order_published"},
+            body=body,
+            scope="orders:write",
+            key_scopes=ORDERS_WRITE,
+        )
+        for kind, body in (
+            ("links", {"destination": "https://shop.example/p/2"}),
+            ("coupons", {"description": "10% off"}),
+        )
+    ),
+    *(
+        route(
+            "GET",
+            f"/orders/{{order_id}}/{kind}",
+            order_read(),
+            targets={"order_id": "order_published"},
+            scope="orders:read",
+        )
+        for kind in ("links", "coupons")
+    ),
+    route(
+        "POST",
+        "/links/{link_id}/pause",
+        brand("member", staff=OK, creator_a=refused("forbidden")),
+        targets={"link_id": "link"},
+        scope="orders:write",
+        key_scopes=ORDERS_WRITE,
+    ),
+    # The world's link is active: resuming it is allowed and changes nothing.
+    route(
+        "POST",
+        "/links/{link_id}/resume",
+        brand("member", staff=OK, creator_a=refused("forbidden")),
+        targets={"link_id": "link"},
+        scope="orders:write",
+        key_scopes=ORDERS_WRITE,
+        effect=False,
+    ),
+    route(
+        "POST",
+        "/stores",
+        manage("admin"),
+        body={"organization_id": "@org_a", "name": "Flagship", "currency": "CNY"},
+    ),
+    route(
+        "GET",
+        "/stores",
+        brand("viewer"),
+        query={"organization_id": "@org_a"},
+        note="?organization_id=org_a",
+    ),
+    route(
+        "GET",
+        "/conversions",
+        brand("viewer"),
+        query={"organization_id": "@org_a"},
+        scope="orders:read",
+        note="?organization_id=org_a",
+    ),
+    public("POST", "/conversions"),
+    public("GET", "/metrics/dictionary"),
+    route(
+        "POST",
+        "/analytics/sentiment",
+        everyone(),
+        effect=False,
+        body={"texts": ["太好用了", "not worth it"]},
+    ),
+    route(
+        "POST",
+        "/orders/{order_id}/comments/sync",
+        {
+            caller: "409:no_verified_post" if outcome == OK else outcome
+            for caller, outcome in brand("member", staff=OK, creator_a=refused("forbidden")).items()
+        },
+        targets={"order_id": "order_published"},
+        scope="orders:write",
+        key_scopes=ORDERS_WRITE,
+    ),
+    route(
+        "GET",
+        "/orders/{order_id}/comments",
+        order_read(),
+        targets={"order_id": "order_published"},
+        scope="orders:read",
+    ),
+    *(
+        route(
+            "GET",
+            path,
+            order_read() if "orders" in path else brand("viewer", staff=OK),
+            targets=targets,
+            scope="orders:read" if "orders" in path else "campaigns:read",
+        )
+        for path, targets in (
+            ("/orders/{order_id}/report", {"order_id": "order_published"}),
+            ("/campaigns/{campaign_id}/report", {"campaign_id": "campaign_open"}),
+        )
+    ),
+    route(
+        "GET",
+        "/creators/{creator_id}/report",
+        brand("viewer", staff=OK, creator_a=OK),
+        targets={"creator_id": "creator_a"},
+        scope="orders:read",
+    ),
+    route(
+        "GET",
+        "/organizations/{organization_id}/report",
+        brand("viewer", staff=OK),
+        targets=ORG,
+        scope="orders:read",
+    ),
+    route("GET", "/benchmarks", only(["owner_b", "key_b", *ROLES, "key", "staff"], "brand_only")),
     # -- orders -----------------------------------------------------------------------------
     route("GET", "/orders", everyone(), scope="orders:read"),
     route(
@@ -658,6 +778,38 @@ ROUTES: tuple[Route, ...] = (
         targets={"order_id": "order_published"},
         body={"taken_at": "@now", "views": 5_000, "likes": 300},
         scope="metrics:write",
+    ),
+    route(
+        "POST",
+        "/metrics/snapshots",
+        {
+            **dict.fromkeys(
+                ("owner_b", "creator_b", "creator_a", *ROLES),
+                refused("metrics_source_not_allowed"),
+            ),
+            "key": OK,
+            "staff": OK,
+        },
+        body={
+            "snapshots": [
+                {"order_id": "@order_published", "taken_at": "@now", "views": 6_000, "likes": 1}
+            ]
+        },
+        scope="metrics:write",
+    ),
+    # Another brand's key is answered 200, its item rejected as not found: nothing changes.
+    route(
+        "POST",
+        "/metrics/snapshots",
+        {"key_b": OK},
+        body={
+            "snapshots": [
+                {"order_id": "@order_published", "taken_at": "@now", "views": 6_000, "likes": 1}
+            ]
+        },
+        scope="metrics:write",
+        effect=False,
+        note="another brand's key",
     ),
     route(
         "GET",

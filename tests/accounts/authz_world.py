@@ -211,6 +211,13 @@ def build_world(world: World) -> Built:
     world.approve(ids["order_published"], draft, owner)
     world.publish(ids["order_published"], creator_a)
     ok(world.metrics(ids["order_published"], people["staff"], views=1_000, likes=50), 201)
+    ids["link"] = _post(
+        world,
+        f"/orders/{ids['order_published']}/links",
+        owner,
+        {"destination": "https://shop.example/p/1"},
+        201,
+    )["id"]
     ids["order_disputed"] = world.order(owner, creator_a)[0]
     ids["dispute"] = _post(
         world, f"/orders/{ids['order_disputed']}/disputes", owner, {"reason": "late"}, 201

@@ -34,6 +34,7 @@ import pytest
 
 from pappus.app import API_PREFIX, create_app
 from pappus.config import Settings
+from pappus.kit.clock import clock
 from pappus.ledger.payments import SIGNATURE_HEADER
 from tests.accounts.authz_routes import CALLERS, KNOWN_BUGS, ROLES, ROUTES
 from tests.accounts.authz_world import (
@@ -190,6 +191,7 @@ PUBLIC_REQUESTS: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/scopes"): {},
     ("GET", "/workflow"): {},
     ("GET", "/workflow/diagram"): {},
+    ("GET", "/metrics/dictionary"): {},
 }
 
 
@@ -200,10 +202,35 @@ def _signed_deposit_confirmation(env: Env) -> httpx.Response:
     return World(env.client, env.db).confirm_deposit(deposit)
 
 
+def _signed_conversion(env: Env) -> httpx.Response:
+    """A store of organization A reporting a sale, signed with its secret."""
+    from pappus.analytics.conversions import canonical_json, sign
+
+    store = env.request("POST", "/stores", "owner", json={"name": "Shop", "currency": "CNY"})
+    assert store.status_code == 201, store.text
+    body = canonical_json(
+        {
+            "type": "order.paid",
+            "order_id": "authz-sale",
+            "occurred_at": clock.now().isoformat(),
+            "amount": 100,
+            "currency": "CNY",
+        }
+    )
+    signature = sign(store.json()["signing_secret"], int(clock.now().timestamp()), body)
+    return env.client.post(
+        f"{API_PREFIX}/conversions",
+        content=body,
+        headers={"Pappus-Store": store.json()["id"], "Pappus-Signature": signature},
+    )
+
+
 @pytest.mark.parametrize("row", [row for row in ROUTES if row.public], ids=lambda row: row.label)
 def test_public_route_answers_without_credentials(authz: Env, row: Route) -> None:
     if (row.method, row.path) == ("POST", "/webhooks/payments/{provider}"):
         response = _signed_deposit_confirmation(authz)
+    elif (row.method, row.path) == ("POST", "/conversions"):
+        response = _signed_conversion(authz)
     elif (row.method, row.path) == ("GET", "/connectors/{platform}/callback"):
         # Reached without credentials; only a one-time state issued to a creator links
         # anything (the whole flow against the sandbox: tests/connectors/test_linking.py).

@@ -434,6 +434,16 @@ def _update_creator(session: Session, creator_id: str) -> None:
     session.flush()
 
 
+def follower_counts(
+    session: Session, account_ids: list[str], since: date
+) -> dict[str, dict[date, int]]:
+    """Daily follower counts per account from `since` on, as the platforms reported them."""
+    counts: dict[str, dict[date, int]] = {}
+    for count in repo.follower_counts(session, account_ids, since):
+        counts.setdefault(count.social_account_id, {})[count.day] = count.followers
+    return counts
+
+
 def has_active_account(session: Session, creator_id: str) -> bool:
     """Whether any linked account of the creator is active (its figures replace theirs)."""
     return repo.has_active_account(session, creator_id)

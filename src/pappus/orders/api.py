@@ -194,6 +194,17 @@ def record_metrics(
     )
 
 
+@router.post("/metrics/snapshots", response_model=schemas.MetricSnapshotBatchResult)
+def ingest_metric_snapshots(
+    body: schemas.MetricSnapshotBatch, session: DbSession, principal: CurrentPrincipal
+) -> schemas.MetricSnapshotBatchResult:
+    """Up to 5,000 cumulative snapshots of many orders at once (staff, or an API key with
+    `metrics:write` for its organization's orders). Each item is judged alone: `created`,
+    `duplicate` (the same snapshot is stored) or `rejected` with a code; a rejected item does
+    not stop the others, so a retried batch is safe."""
+    return service.ingest_snapshots(session, principal, body.snapshots)
+
+
 @router.get("/orders/{order_id}/metrics", response_model=Page[schemas.MetricSnapshot])
 def list_metrics(
     order_id: str, session: DbSession, principal: CurrentPrincipal, page: Paging

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, tuple_
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -200,6 +201,51 @@ def publication(session: Session, order_id: str) -> Publication | None:
     return session.scalars(select(Publication).where(Publication.order_id == order_id)).first()
 
 
+def of_campaign(session: Session, campaign_id: str) -> Sequence[Order]:
+    return session.scalars(
+        select(Order).where(Order.campaign_id == campaign_id).order_by(Order.id)
+    ).all()
+
+
+def of_organization(session: Session, organization_id: str) -> Sequence[Order]:
+    return session.scalars(
+        select(Order).where(Order.organization_id == organization_id).order_by(Order.id)
+    ).all()
+
+
+def of_creator(session: Session, creator_id: str) -> Sequence[Order]:
+    return session.scalars(
+        select(Order).where(Order.creator_id == creator_id).order_by(Order.id)
+    ).all()
+
+
+def watched_publication_order_ids(session: Session, at: datetime, limit: int) -> Sequence[str]:
+    """Orders whose verified post is still read: published, or within its retention period."""
+    return session.scalars(
+        select(Publication.order_id)
+        .join(Order, Order.id == Publication.order_id)
+        .where(
+            Publication.social_account_id.is_not(None),
+            Publication.external_post_id.is_not(None),
+            or_(Order.state == "published", Publication.watch_until > at),
+        )
+        .order_by(Publication.order_id)
+        .limit(limit)
+    ).all()
+
+
+def recent_in_states(session: Session, states: Sequence[str], limit: int) -> Sequence[Order]:
+    return session.scalars(
+        select(Order).where(Order.state.in_(states)).order_by(Order.id.desc()).limit(limit)
+    ).all()
+
+
+def publications_of(session: Session, order_ids: Sequence[str]) -> Sequence[Publication]:
+    if not order_ids:
+        return []
+    return session.scalars(select(Publication).where(Publication.order_id.in_(order_ids))).all()
+
+
 def publication_by_id(session: Session, publication_id: str) -> Publication | None:
     return session.get(Publication, publication_id)
 
@@ -229,6 +275,41 @@ def publications_due(
         .order_by(Publication.last_checked_at)
         .limit(limit)
     ).all()
+
+
+def orders_by_ids(session: Session, order_ids: Sequence[str]) -> dict[str, Order]:
+    if not order_ids:
+        return {}
+    return {o.id: o for o in session.scalars(select(Order).where(Order.id.in_(order_ids)))}
+
+
+def insert_snapshots(session: Session, rows: list[dict[str, object]]) -> set[str]:
+    """Insert snapshots not yet stored at their (order, taken_at); returns the new ids. Sorted,
+    so concurrent batches take row locks in one order."""
+    if not rows:
+        return set()
+    table = MetricSnapshot.__table__
+    module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = (
+        module.insert(table)
+        .on_conflict_do_nothing(index_elements=["order_id", "taken_at"])
+        .returning(table.c.id)
+    )
+    ordered = sorted(rows, key=lambda r: (str(r["order_id"]), str(r["taken_at"])))
+    return set(session.scalars(statement, ordered).all())
+
+
+def snapshots_at(
+    session: Session, keys: Sequence[tuple[str, datetime]]
+) -> dict[tuple[str, datetime], MetricSnapshot]:
+    if not keys:
+        return {}
+    found = session.scalars(
+        select(MetricSnapshot).where(
+            tuple_(MetricSnapshot.order_id, MetricSnapshot.taken_at).in_(list(keys))
+        )
+    )
+    return {(s.order_id, s.taken_at): s for s in found}
 
 
 def snapshot_at(session: Session, order_id: str, taken_at: datetime) -> MetricSnapshot | None:

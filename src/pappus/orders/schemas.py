@@ -198,6 +198,32 @@ class MetricSnapshotCreate(BaseModel):
         return self
 
 
+class MetricSnapshotBatchItem(MetricSnapshotCreate):
+    order_id: str = Field(min_length=1, max_length=40)
+
+
+class MetricSnapshotBatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    snapshots: list[MetricSnapshotBatchItem] = Field(min_length=1, max_length=5_000)
+
+
+class BatchItemResult(BaseModel):
+    index: int
+    order_id: str
+    status: str = Field(description="created, duplicate, or rejected")
+    id: str | None = None
+    code: str | None = None
+    detail: str | None = None
+
+
+class MetricSnapshotBatchResult(BaseModel):
+    created: int
+    duplicates: int
+    rejected: int
+    results: list[BatchItemResult]
+
+
 class MetricSnapshot(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 

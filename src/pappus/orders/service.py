@@ -20,6 +20,7 @@ from pappus.config import get_settings
 from pappus.connectors.base import PlatformPost
 from pappus.errors import Conflict, Forbidden, InvalidInput, NotFound
 from pappus.kit.clock import now as clock_now
+from pappus.kit.ids import new_id
 from pappus.kit.money import apply_rate
 from pappus.ledger import service as ledger
 from pappus.orders import inflation, schemas
@@ -534,10 +535,15 @@ def _settle(
 
 
 def _evaluate_kpis(session: Session, order: Order) -> int:
+    # The dictionary's inputs (analytics imports this module, hence the late import).
+    from pappus.analytics.dictionary import DICTIONARY_VERSION
+    from pappus.analytics.measure import kpi_snapshot
+
     kpis = order.contract.get("kpis") or []
     snapshot = repo.latest_snapshot(session, order.id, not_after=order.measurement_ends_at)
-    values = _snapshot_values(snapshot) if snapshot else None
+    values = kpi_snapshot(session, order)
     result = evaluate_kpis(kpis, values)
+    result["dictionary_version"] = DICTIONARY_VERSION
     if snapshot is not None:
         result["snapshot_id"] = snapshot.id
         result["snapshot_taken_at"] = snapshot.taken_at.isoformat()
@@ -545,6 +551,57 @@ def _evaluate_kpis(session: Session, order: Order) -> int:
     result["bonus_amount"] = bonus
     order.kpi_result = result
     return bonus
+
+
+# -- what analytics reads -------------------------------------------------------------------
+
+
+def orders_of(
+    session: Session,
+    *,
+    campaign_id: str | None = None,
+    organization_id: str | None = None,
+    creator_id: str | None = None,
+) -> list[Order]:
+    """Every order of one campaign, organization or creator (callers have authorized)."""
+    if campaign_id is not None:
+        return list(repo.of_campaign(session, campaign_id))
+    if organization_id is not None:
+        return list(repo.of_organization(session, organization_id))
+    assert creator_id is not None
+    return list(repo.of_creator(session, creator_id))
+
+
+def order_by_id(session: Session, order_id: str) -> Order:
+    """An order for a background job (no caller to authorize)."""
+    order = repo.get(session, order_id)
+    if order is None:
+        raise NotFound("order not found")
+    return order
+
+
+def watched_order_ids(session: Session, at: datetime, limit: int) -> list[str]:
+    return list(repo.watched_publication_order_ids(session, at, limit))
+
+
+def recent_orders_in_states(session: Session, states: tuple[str, ...], limit: int) -> list[Order]:
+    return list(repo.recent_in_states(session, states, limit))
+
+
+def publications_of(session: Session, order_ids: list[str]) -> dict[str, Publication]:
+    return {p.order_id: p for p in repo.publications_of(session, order_ids)}
+
+
+def measured_snapshot(session: Session, order: Order) -> tuple[dict[str, int], datetime] | None:
+    """The snapshot that counts: the latest taken by the end of the measurement window."""
+    snapshot = repo.latest_snapshot(session, order.id, not_after=order.measurement_ends_at)
+    return (_snapshot_values(snapshot), snapshot.taken_at) if snapshot else None
+
+
+def snapshot_series(session: Session, order_id: str) -> list[tuple[datetime, dict[str, int]]]:
+    return [
+        (s.taken_at, _snapshot_values(s)) for s in repo.snapshots_until(session, order_id, None)
+    ]
 
 
 def _snapshot_values(snapshot: MetricSnapshot) -> dict[str, int]:
@@ -1105,6 +1162,102 @@ def record_metrics(
             "a snapshot was recorded at this taken_at concurrently; retry", code="snapshot_conflict"
         ) from None
     return snapshot, True
+
+
+def ingest_snapshots(
+    session: Session, principal: Principal, items: list[schemas.MetricSnapshotBatchItem]
+) -> schemas.MetricSnapshotBatchResult:
+    """Many snapshots in one transaction (staff, or API keys with `metrics:write` for their
+    organization's orders). Each item is judged alone: created, a duplicate of a stored
+    snapshot, or rejected with a code; a rejected item does not stop the others."""
+    from pappus.analytics.rollups import daily_rows, keep_daily
+
+    if not principal.is_staff and principal.api_key_id is None:
+        raise Forbidden(
+            "metrics come from staff or an API key with the 'metrics:write' scope",
+            code="metrics_source_not_allowed",
+        )
+    if not principal.is_staff and not principal.has_scope("metrics:write"):
+        raise Forbidden("this API key lacks the 'metrics:write' scope", code="missing_scope")
+    at = clock_now()
+    found = repo.orders_by_ids(session, sorted({i.order_id for i in items}))
+    published = {p.order_id: p.published_at for p in repo.publications_of(session, list(found))}
+    results: list[schemas.BatchItemResult] = []
+    rows: list[dict[str, Any]] = []
+    pending: dict[int, dict[str, Any]] = {}
+    for index, item in enumerate(items):
+        order = found.get(item.order_id)
+        problem = _snapshot_problem(principal, order, published, item, at)
+        if problem is not None:
+            code, detail = problem
+            results.append(
+                schemas.BatchItemResult(
+                    index=index, order_id=item.order_id, status="rejected", code=code, detail=detail
+                )
+            )
+            continue
+        row = {
+            "id": new_id("met"),
+            "order_id": item.order_id,
+            "taken_at": item.taken_at,
+            **item.model_dump(exclude={"order_id", "taken_at"}),
+            "source": "staff" if principal.is_staff else "api_key",
+            "recorded_by": principal.actor_id,
+            "created_at": at,
+        }
+        rows.append(row)
+        pending[index] = row
+        results.append(schemas.BatchItemResult(index=index, order_id=item.order_id, status=""))
+    created = repo.insert_snapshots(session, rows)
+    keep_daily(session, daily_rows([r for r in rows if r["id"] in created]))
+    others = repo.snapshots_at(
+        session, [(r["order_id"], r["taken_at"]) for r in rows if r["id"] not in created]
+    )
+    for index, row in pending.items():
+        result = results[index]
+        if row["id"] in created:
+            result.status, result.id = "created", row["id"]
+            continue
+        stored = others.get((row["order_id"], row["taken_at"]))
+        values = {k: row[k] for k in KPI_VALUE_FIELDS}
+        if stored is not None and _snapshot_values(stored) == values:
+            result.status, result.id = "duplicate", stored.id
+        else:
+            result.status, result.code = "rejected", "snapshot_conflict"
+            result.detail = "a different snapshot is stored at this taken_at"
+    return schemas.MetricSnapshotBatchResult(
+        created=sum(r.status == "created" for r in results),
+        duplicates=sum(r.status == "duplicate" for r in results),
+        rejected=sum(r.status == "rejected" for r in results),
+        results=results,
+    )
+
+
+KPI_VALUE_FIELDS = ("views", "likes", "comments", "saves", "shares", "clicks", "conversions")
+
+
+def _snapshot_problem(
+    principal: Principal,
+    order: Order | None,
+    published: dict[str, datetime],
+    item: schemas.MetricSnapshotBatchItem,
+    at: datetime,
+) -> tuple[str, str] | None:
+    if order is None or not (principal.is_staff or order.organization_id in principal.roles):
+        return "not_found", "order not found"
+    if order.state not in METRIC_STATES:
+        return (
+            "order_not_in_state",
+            f"metrics are recorded only after publication ('{order.state}')",
+        )
+    published_at = published.get(order.id)
+    if published_at is None:
+        return "order_not_in_state", "metrics need a published post; this order has none"
+    if item.taken_at > at + timedelta(minutes=5):
+        return "invalid_input", "taken_at is in the future"
+    if item.taken_at < published_at:
+        return "invalid_input", "taken_at is before the post was published"
+    return None
 
 
 def list_metrics(

@@ -10,9 +10,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from pappus.analytics.dictionary import MetricInputs, kpi_value
 from pappus.kit.money import BASIS_POINTS, apply_rate
 
 KPI_METRICS = ("views", "likes", "comments", "saves", "shares", "clicks", "conversions")
+SNAPSHOT_INPUTS = frozenset(KPI_METRICS)
 
 
 @dataclass(frozen=True)
@@ -87,9 +89,9 @@ def split_escrow(terms: Terms, *, price_share_bp: int, bonus_amount: int, reason
 
 
 def metric_value(snapshot: dict[str, int], metric: str) -> int:
-    if metric == "engagements":
-        return sum(snapshot.get(m, 0) for m in ("likes", "comments", "saves", "shares"))
-    return snapshot.get(metric, 0)
+    """A KPI's value as the metric dictionary defines it (docs/metrics.md)."""
+    inputs = MetricInputs(**{k: v for k, v in snapshot.items() if k in SNAPSHOT_INPUTS})
+    return kpi_value(metric, inputs)
 
 
 def evaluate_kpis(kpis: list[dict[str, Any]], snapshot: dict[str, int] | None) -> dict[str, Any]:

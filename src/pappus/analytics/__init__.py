@@ -1,0 +1,1 @@
+"""Performance analytics: tracking links, conversions, the metric dictionary, reports."""

@@ -1,0 +1,497 @@
+"""Every query of the analytics domain. Raw clicks and conversions are only inserted; reports
+read the rollups, which batches keep current with upserts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Table, case, delete, func, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+from pappus.analytics.models import (
+    BenchmarkSet,
+    Click,
+    ClickRollup,
+    ClickVisit,
+    Conversion,
+    ConversionRefund,
+    Coupon,
+    MetricDaily,
+    PostComment,
+    Store,
+    TrackingLink,
+)
+
+
+def _insert(session: Session, table: Table) -> Any:
+    """The dialect's INSERT, which knows ON CONFLICT on both SQLite and PostgreSQL."""
+    module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return module.insert(table)
+
+
+def add(session: Session, obj: object) -> None:
+    session.add(obj)
+    session.flush()
+
+
+# -- links and clicks -------------------------------------------------------------------------
+
+
+def link_by_code(session: Session, code: str) -> TrackingLink | None:
+    return session.scalars(select(TrackingLink).where(TrackingLink.code == code)).first()
+
+
+def link(session: Session, link_id: str) -> TrackingLink | None:
+    return session.get(TrackingLink, link_id)
+
+
+def link_for_destination(session: Session, order_id: str, destination: str) -> TrackingLink | None:
+    return session.scalars(
+        select(TrackingLink).where(
+            TrackingLink.order_id == order_id, TrackingLink.destination_url == destination
+        )
+    ).first()
+
+
+def links_of_order(session: Session, order_id: str) -> Sequence[TrackingLink]:
+    return session.scalars(
+        select(TrackingLink).where(TrackingLink.order_id == order_id).order_by(TrackingLink.id)
+    ).all()
+
+
+def claim_visits(session: Session, visits: list[dict[str, Any]]) -> set[str]:
+    """Insert the visit keys not yet taken; returns those this call inserted. Sorted, so two
+    batches lock rows in the same order and cannot deadlock."""
+    if not visits:
+        return set()
+    rows = sorted(visits, key=lambda v: v["key"])
+    if _is_postgresql(session):
+        return set(
+            session.scalars(
+                text(
+                    "INSERT INTO click_visits (key, at) SELECT * FROM unnest("
+                    "CAST(:key AS text[]), CAST(:at AS timestamptz[])) "
+                    "ON CONFLICT (key) DO NOTHING RETURNING key"
+                ),
+                {"key": [r["key"] for r in rows], "at": [r["at"] for r in rows]},
+            )
+        )
+    claimed: set[str] = set()
+    connection = session.connection()
+    for start in range(0, len(rows), SQLITE_CHUNK):
+        chunk = rows[start : start + SQLITE_CHUNK]
+        values = ", ".join(["(?, ?)"] * len(chunk))
+        parameters = tuple(v for r in chunk for v in (r["key"], sqlite_time(r["at"])))
+        claimed.update(
+            row[0]
+            for row in connection.exec_driver_sql(
+                f"INSERT INTO click_visits (key, at) VALUES {values} "
+                "ON CONFLICT (key) DO NOTHING RETURNING key",
+                parameters,
+            )
+        )
+    return claimed
+
+
+def stored_click_ids(session: Session, ids: list[str]) -> set[str]:
+    if not ids:
+        return set()
+    return set(session.scalars(select(Click.id).where(Click.id.in_(ids))))
+
+
+# Columns of `clicks` with their PostgreSQL types, for the one-statement batch insert.
+CLICK_COLUMNS = (
+    ("id", "text"),
+    ("link_id", "text"),
+    ("order_id", "text"),
+    ("campaign_id", "text"),
+    ("organization_id", "text"),
+    ("at", "timestamptz"),
+    ("visitor_hash", "text"),
+    ("user_agent", "text"),
+    ("referrer", "text"),
+    ("is_bot", "boolean"),
+    ("is_duplicate", "boolean"),
+)
+
+
+# Rows per multi-row INSERT on SQLite (two parameters each, far below its variable limit).
+SQLITE_CHUNK = 500
+
+
+def sqlite_time(at: datetime) -> str:
+    """A datetime as SQLAlchemy stores it on SQLite (UTC, no zone): the batch inserts write
+    through the driver to skip per-row parameter processing, which was most of their cost."""
+    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _is_postgresql(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def insert_clicks(session: Session, rows: list[dict[str, Any]]) -> None:
+    """One statement for the batch: on PostgreSQL, arrays unnested server-side (several times
+    faster than a multi-row VALUES); elsewhere Core's executemany."""
+    if not rows:
+        return
+    names = [name for name, _ in CLICK_COLUMNS]
+    if _is_postgresql(session):
+        arrays = ", ".join(f"CAST(:{name} AS {kind}[])" for name, kind in CLICK_COLUMNS)
+        session.execute(
+            text(f"INSERT INTO clicks ({', '.join(names)}) SELECT * FROM unnest({arrays})"),
+            {name: [row[name] for row in rows] for name in names},
+        )
+        return
+    session.connection().exec_driver_sql(
+        f"INSERT INTO clicks ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
+        [tuple(sqlite_time(row[n]) if n == "at" else row[n] for n in names) for row in rows],
+    )
+
+
+def add_click_rollups(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Add each row's counts to its (order, hour), creating it when it is the first."""
+    if not rows:
+        return
+    table: Table = ClickRollup.__table__  # type: ignore[assignment]
+    statement = _insert(session, table)
+    excluded = statement.excluded
+    statement = statement.on_conflict_do_update(
+        index_elements=["link_id", "hour"],
+        set_={
+            name: table.c[name] + excluded[name]
+            for name in ("clicks", "valid_clicks", "bot_clicks", "duplicate_clicks")
+        },
+    )
+    session.execute(statement, sorted(rows, key=lambda r: (r["link_id"], r["hour"])))
+
+
+def prune_visits(session: Session, before: datetime) -> int:
+    result = session.execute(delete(ClickVisit).where(ClickVisit.at < before))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def clicks_by_ids(session: Session, organization_id: str, ids: list[str]) -> Sequence[Click]:
+    if not ids:
+        return []
+    return session.scalars(
+        select(Click).where(Click.id.in_(ids), Click.organization_id == organization_id)
+    ).all()
+
+
+def keep_latest_daily_statement(dialect: str, table: Table) -> Any:
+    """Upsert an (order, day) keeping the values of the latest snapshot of that day."""
+    module = postgresql if dialect == "postgresql" else sqlite
+    statement = module.insert(table)
+    excluded = statement.excluded
+    newer = excluded.taken_at > table.c.taken_at
+    return statement.on_conflict_do_update(
+        index_elements=["order_id", "day"],
+        set_={
+            name: case((newer, excluded[name]), else_=table.c[name])
+            for name in ("taken_at", "views", "likes", "comments", "saves", "shares")
+        },
+    )
+
+
+def keep_latest_daily(connection: Connection, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        table: Table = MetricDaily.__table__  # type: ignore[assignment]
+        statement = keep_latest_daily_statement(connection.dialect.name, table)
+        connection.execute(statement, sorted(rows, key=lambda r: (r["order_id"], r["day"])))
+
+
+# -- coupons, stores, conversions -------------------------------------------------------------
+
+
+def coupon(session: Session, coupon_id: str) -> Coupon | None:
+    return session.get(Coupon, coupon_id)
+
+
+def coupons_by_code(session: Session, organization_id: str, codes: list[str]) -> Sequence[Coupon]:
+    if not codes:
+        return []
+    return session.scalars(
+        select(Coupon).where(Coupon.organization_id == organization_id, Coupon.code.in_(codes))
+    ).all()
+
+
+def coupons_of_order(session: Session, order_id: str) -> Sequence[Coupon]:
+    return session.scalars(
+        select(Coupon).where(Coupon.order_id == order_id).order_by(Coupon.id)
+    ).all()
+
+
+def store(session: Session, store_id: str) -> Store | None:
+    return session.get(Store, store_id)
+
+
+def stores_of(session: Session, organization_id: str) -> Sequence[Store]:
+    return session.scalars(
+        select(Store).where(Store.organization_id == organization_id).order_by(Store.id)
+    ).all()
+
+
+def conversion_for(
+    session: Session, store_id: str, external_order_id: str, *, lock: bool = False
+) -> Conversion | None:
+    query = select(Conversion).where(
+        Conversion.store_id == store_id, Conversion.external_order_id == external_order_id
+    )
+    if lock:
+        query = query.with_for_update()
+    return session.scalars(query).first()
+
+
+def conversion(session: Session, conversion_id: str) -> Conversion | None:
+    return session.get(Conversion, conversion_id)
+
+
+def refund_for(
+    session: Session, conversion_id: str, external_refund_id: str
+) -> ConversionRefund | None:
+    return session.scalars(
+        select(ConversionRefund).where(
+            ConversionRefund.conversion_id == conversion_id,
+            ConversionRefund.external_refund_id == external_refund_id,
+        )
+    ).first()
+
+
+def conversions(
+    session: Session,
+    organization_id: str,
+    *,
+    order_id: str | None,
+    campaign_id: str | None,
+    status: str | None,
+    after_id: str | None,
+    limit: int,
+) -> Sequence[Conversion]:
+    query = select(Conversion).where(Conversion.organization_id == organization_id)
+    if order_id is not None:
+        query = query.where(Conversion.order_id == order_id)
+    if campaign_id is not None:
+        query = query.where(Conversion.campaign_id == campaign_id)
+    if status is not None:
+        query = query.where(Conversion.status == status)
+    if after_id is not None:
+        query = query.where(Conversion.id < after_id)
+    return session.scalars(query.order_by(Conversion.id.desc()).limit(limit)).all()
+
+
+def bump_refunded(session: Session, conversion_id: str, amount: int, at: datetime) -> None:
+    session.execute(
+        update(Conversion)
+        .where(Conversion.id == conversion_id)
+        .values(refunded_amount=Conversion.refunded_amount + amount, updated_at=at)
+        .execution_options(synchronize_session=False)
+    )
+
+
+# -- comments ---------------------------------------------------------------------------------
+
+
+def known_comment_ids(session: Session, order_id: str) -> set[str]:
+    return set(
+        session.scalars(select(PostComment.external_id).where(PostComment.order_id == order_id))
+    )
+
+
+def insert_comments(session: Session, rows: list[dict[str, Any]]) -> int:
+    """Insert comments not stored yet (a concurrent sync may have stored some)."""
+    if not rows:
+        return 0
+    table = PostComment.__table__
+    statement = (
+        _insert(session, table)  # type: ignore[arg-type]
+        .on_conflict_do_nothing(index_elements=["order_id", "external_id"])
+        .returning(table.c.id)
+    )
+    return len(session.scalars(statement, rows).all())
+
+
+def comments_of(
+    session: Session, order_id: str, sentiment: str | None, after_id: str | None, limit: int
+) -> Sequence[PostComment]:
+    query = select(PostComment).where(PostComment.order_id == order_id)
+    if sentiment is not None:
+        query = query.where(PostComment.sentiment == sentiment)
+    if after_id is not None:
+        query = query.where(PostComment.id < after_id)
+    return session.scalars(query.order_by(PostComment.id.desc()).limit(limit)).all()
+
+
+def comment_texts(session: Session, order_ids: list[str]) -> Sequence[Any]:
+    """(text, sentiment, score) of every stored comment of the orders."""
+    if not order_ids:
+        return []
+    return session.execute(
+        select(PostComment.text, PostComment.sentiment, PostComment.sentiment_score).where(
+            PostComment.order_id.in_(order_ids)
+        )
+    ).all()
+
+
+# -- benchmarks -------------------------------------------------------------------------------
+
+
+def latest_benchmark_set(session: Session) -> BenchmarkSet | None:
+    return session.scalars(
+        select(BenchmarkSet).order_by(BenchmarkSet.computed_at.desc()).limit(1)
+    ).first()
+
+
+def prune_benchmark_sets(session: Session, keep_after: datetime) -> None:
+    session.execute(delete(BenchmarkSet).where(BenchmarkSet.computed_at < keep_after))
+
+
+# -- report reads -----------------------------------------------------------------------------
+
+
+def click_totals(
+    session: Session, order_ids: list[str], start: datetime | None, end: datetime | None
+) -> dict[str, dict[str, int]]:
+    """Per order: clicks, valid, bot and duplicate clicks in [start, end) by the hourly rollup."""
+    if not order_ids:
+        return {}
+    query = select(
+        ClickRollup.order_id,
+        func.sum(ClickRollup.clicks),
+        func.sum(ClickRollup.valid_clicks),
+        func.sum(ClickRollup.bot_clicks),
+        func.sum(ClickRollup.duplicate_clicks),
+    ).where(ClickRollup.order_id.in_(order_ids))
+    if start is not None:
+        query = query.where(ClickRollup.hour >= start)
+    if end is not None:
+        query = query.where(ClickRollup.hour < end)
+    totals: dict[str, dict[str, int]] = {}
+    for order_id, clicks, valid, bots, duplicates in session.execute(
+        query.group_by(ClickRollup.order_id)
+    ):
+        totals[order_id] = {
+            "clicks": int(clicks or 0),
+            "valid_clicks": int(valid or 0),
+            "bot_clicks": int(bots or 0),
+            "duplicate_clicks": int(duplicates or 0),
+        }
+    return totals
+
+
+def link_totals(session: Session, link_ids: list[str]) -> dict[str, tuple[int, int]]:
+    """Per link: (clicks, valid clicks), all time."""
+    if not link_ids:
+        return {}
+    rows = session.execute(
+        select(
+            ClickRollup.link_id, func.sum(ClickRollup.clicks), func.sum(ClickRollup.valid_clicks)
+        )
+        .where(ClickRollup.link_id.in_(link_ids))
+        .group_by(ClickRollup.link_id)
+    ).all()
+    return {link_id: (int(c or 0), int(v or 0)) for link_id, c, v in rows}
+
+
+def orders_with_links(session: Session, order_ids: list[str]) -> set[str]:
+    if not order_ids:
+        return set()
+    return set(
+        session.scalars(
+            select(TrackingLink.order_id).where(TrackingLink.order_id.in_(order_ids)).distinct()
+        ).all()
+    )
+
+
+def click_totals_between(
+    session: Session,
+    order_ids: list[str],
+    starts: dict[str, datetime],
+    ends: dict[str, datetime | None],
+) -> dict[str, int]:
+    """Valid clicks per order from its start hour (publication) to its end (the window's)."""
+    if not order_ids:
+        return {}
+    rows = session.execute(
+        select(ClickRollup.order_id, ClickRollup.hour, ClickRollup.valid_clicks).where(
+            ClickRollup.order_id.in_(order_ids)
+        )
+    ).all()
+    totals: dict[str, int] = {}
+    for order_id, hour, valid in rows:
+        start, end = starts.get(order_id), ends.get(order_id)
+        if (start is not None and hour < start) or (end is not None and hour >= end):
+            continue
+        totals[order_id] = totals.get(order_id, 0) + int(valid)
+    return totals
+
+
+def click_series(session: Session, order_ids: list[str]) -> Sequence[Any]:
+    """(hour, clicks, valid clicks) over the orders, by hour."""
+    if not order_ids:
+        return []
+    return session.execute(
+        select(
+            ClickRollup.hour,
+            func.sum(ClickRollup.clicks),
+            func.sum(ClickRollup.valid_clicks),
+        )
+        .where(ClickRollup.order_id.in_(order_ids))
+        .group_by(ClickRollup.hour)
+        .order_by(ClickRollup.hour)
+    ).all()
+
+
+def daily_metrics(session: Session, order_ids: list[str]) -> Sequence[MetricDaily]:
+    if not order_ids:
+        return []
+    return session.scalars(
+        select(MetricDaily)
+        .where(MetricDaily.order_id.in_(order_ids))
+        .order_by(MetricDaily.order_id, MetricDaily.day)
+    ).all()
+
+
+def conversion_totals(
+    session: Session, order_ids: list[str], end_by_order: dict[str, datetime | None]
+) -> dict[str, dict[str, int]]:
+    """Per order: attributed conversions (not voided) and revenue net of refunds, up to each
+    order's own end (the measurement window's), when it has one."""
+    if not order_ids:
+        return {}
+    rows = session.execute(
+        select(
+            Conversion.order_id,
+            Conversion.occurred_at,
+            Conversion.amount,
+            Conversion.refunded_amount,
+            Conversion.currency,
+        ).where(Conversion.order_id.in_(order_ids), Conversion.status == "attributed")
+    ).all()
+    totals: dict[str, dict[str, int]] = {}
+    for order_id, occurred_at, amount, refunded, _currency in rows:
+        if order_id is None:
+            continue
+        end = end_by_order.get(order_id)
+        if end is not None and occurred_at > end:
+            continue
+        entry = totals.setdefault(order_id, {"conversions": 0, "revenue_amount": 0})
+        entry["conversions"] += 1
+        entry["revenue_amount"] += amount - refunded
+    return totals
+
+
+def conversion_series(session: Session, order_ids: list[str]) -> Sequence[Any]:
+    if not order_ids:
+        return []
+    return session.execute(
+        select(
+            Conversion.occurred_at,
+            Conversion.amount - Conversion.refunded_amount,
+        )
+        .where(Conversion.order_id.in_(order_ids), Conversion.status == "attributed")
+        .order_by(Conversion.occurred_at)
+    ).all()
