@@ -155,3 +155,13 @@ def test_no_links_on_a_cancelled_order(world) -> None:  # type: ignore[no-untype
     )
     assert response.status_code == 409
     assert response.json()["code"] == "order_closed"
+
+
+def test_the_click_id_goes_before_the_fragment(world, app) -> None:  # type: ignore[no-untyped-def]
+    order_id, brand, _ = world.order()
+    link = _link(world, order_id, brand, "https://shop.example/p/1#reviews")
+    location = _click(world.client, link["code"]).headers["location"]
+    parts = urlsplit(location)
+    assert parts.fragment == "reviews"
+    assert parse_qs(parts.query)["pappus_click"][0].startswith("clk_")
+    assert parse_qs(parts.query)["utm_medium"] == ["influencer"]

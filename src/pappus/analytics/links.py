@@ -35,6 +35,16 @@ class LinkTarget:
     target_url: str
     active: bool
 
+    @property
+    def location_parts(self) -> tuple[str, str]:
+        """The redirect's Location around the click id: (up to `pappus_click=`, fragment)."""
+        parts = urlsplit(self.target_url)
+        joiner = "&" if parts.query else ""
+        before = urlunsplit(
+            parts._replace(query=f"{parts.query}{joiner}{CLICK_PARAMETER}=", fragment="")
+        )
+        return before, f"#{parts.fragment}" if parts.fragment else ""
+
 
 def require_brand_write(principal: Principal, organization_id: str) -> None:
     """Links and coupons are the brand's (or staff's); the order's creator only reads them."""
@@ -71,12 +81,6 @@ def with_utm(
     query = [(k, (utm or {}).get(k, v)) for k, v in query]
     query += [(k, v) for k, v in ours.items() if k not in present]
     return urlunsplit(parts._replace(query=urlencode(query)))
-
-
-def with_click(target_url: str, click_id: str) -> str:
-    parts = urlsplit(target_url)
-    joiner = "&" if parts.query else ""
-    return urlunsplit(parts._replace(query=f"{parts.query}{joiner}{CLICK_PARAMETER}={click_id}"))
 
 
 def _new_code() -> str:

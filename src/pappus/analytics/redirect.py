@@ -14,7 +14,7 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 
 from pappus.analytics.clicks import ClickBuffer, ClickIn, is_bot_request, visitor_hash
-from pappus.analytics.links import LinkTarget, resolve, with_click
+from pappus.analytics.links import LinkTarget, resolve
 from pappus.db import Database
 from pappus.errors import problem
 from pappus.kit.clock import now
@@ -34,16 +34,27 @@ MISS_CACHE_SECONDS = 5.0
 CACHE_SIZE = 100_000
 
 
+class CachedLink:
+    """A link as the redirect uses it, with its Location split around the click id once."""
+
+    __slots__ = ("location_prefix", "location_suffix", "target")
+
+    def __init__(self, target: LinkTarget) -> None:
+        self.target = target
+        self.location_prefix, self.location_suffix = target.location_parts
+
+
 class LinkCache:
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._entries: dict[str, tuple[float, LinkTarget | None]] = {}
+        self._entries: dict[str, tuple[float, CachedLink | None]] = {}
 
-    def _load(self, code: str) -> LinkTarget | None:
+    def _load(self, code: str) -> CachedLink | None:
         with self.db.unit_of_work(write=False) as session:
-            return resolve(session, code)
+            target = resolve(session, code)
+        return CachedLink(target) if target is not None else None
 
-    async def get(self, code: str) -> LinkTarget | None:
+    async def get(self, code: str) -> CachedLink | None:
         entry = self._entries.get(code)
         moment = time.monotonic()
         if entry is not None and entry[0] > moment:
@@ -59,11 +70,16 @@ class LinkCache:
         self._entries.pop(code, None)
 
 
-def _header(scope: Scope, name: bytes) -> str:
-    for key, value in scope.get("headers", ()):
-        if key == name:
-            return str(value.decode("latin-1"))
-    return ""
+WANTED_HEADERS = frozenset({b"user-agent", b"referer", b"sec-purpose", b"purpose"})
+
+
+def _headers(scope: Scope) -> dict[bytes, str]:
+    """The few request headers the redirect reads, in one pass."""
+    return {
+        key: value.decode("latin-1")
+        for key, value in scope.get("headers", ())
+        if key in WANTED_HEADERS
+    }
 
 
 async def _problem(
@@ -98,17 +114,19 @@ class TrackingRedirect:
                 scope, receive, send, 405, "method_not_allowed", "tracking links answer GET"
             )
             return
-        target = await self.cache.get(code) if CODE.fullmatch(code) else None
-        if target is None:
+        cached = await self.cache.get(code) if CODE.fullmatch(code) else None
+        if cached is None:
             await _problem(scope, receive, send, 404, "not_found", "no tracking link has this code")
             return
+        target = cached.target
         if not target.active:
             await _problem(
                 scope, receive, send, 410, "link_inactive", "this tracking link is paused"
             )
             return
-        user_agent = _header(scope, b"user-agent")[:300]
-        purpose = _header(scope, b"sec-purpose") or _header(scope, b"purpose")
+        headers = _headers(scope)
+        user_agent = headers.get(b"user-agent", "")[:300]
+        purpose = headers.get(b"sec-purpose") or headers.get(b"purpose", "")
         client = scope.get("client") or ("", 0)
         click_id = new_id("clk")
         self.buffer.add(
@@ -121,7 +139,7 @@ class TrackingRedirect:
                 at=now(),
                 visitor_hash=visitor_hash(self.key(), str(client[0]), user_agent),
                 user_agent=user_agent,
-                referrer=_header(scope, b"referer")[:500],
+                referrer=headers.get(b"referer", "")[:500],
                 is_bot=is_bot_request(user_agent, method, purpose),
             )
         )
@@ -130,7 +148,10 @@ class TrackingRedirect:
                 "type": "http.response.start",
                 "status": 302,
                 "headers": [
-                    (b"location", with_click(target.target_url, click_id).encode()),
+                    (
+                        b"location",
+                        f"{cached.location_prefix}{click_id}{cached.location_suffix}".encode(),
+                    ),
                     (b"cache-control", b"no-store"),
                     (b"content-length", b"0"),
                     (b"referrer-policy", b"no-referrer-when-downgrade"),
