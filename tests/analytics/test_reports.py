@@ -292,3 +292,33 @@ def test_benchmark_comparison_places_the_subject(monkeypatch) -> None:  # type: 
     assert (result["peers"]["category"], result["peers"]["tier"]) == ("beauty", "koc")
     rate = result["comparison"]["engagement_rate_by_views"]
     assert rate == {"value": 0.06, "median": 0.03, "index": 2.0, "quartile": "top"}
+
+
+def test_series_carries_each_orders_latest_values_forward(db) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, date, datetime
+
+    from pappus.analytics.models import MetricDaily
+    from pappus.analytics.reports import series
+
+    def row(order_id: str, day: int, views: int) -> MetricDaily:
+        return MetricDaily(
+            order_id=order_id,
+            day=date(2026, 11, day),
+            taken_at=datetime(2026, 11, day, 12, tzinfo=UTC),
+            views=views,
+            likes=views // 10,
+            comments=0,
+            saves=0,
+            shares=0,
+        )
+
+    with db.unit_of_work() as session:
+        session.add_all([row("ord_a", 1, 100), row("ord_a", 3, 300), row("ord_b", 2, 50)])
+    with db.unit_of_work() as session:
+        points = series(session, ["ord_a", "ord_b"])
+    assert [(p["day"], p["views"], p["engagements"]) for p in points] == [
+        ("2026-11-01", 100, 10),
+        ("2026-11-02", 150, 15),
+        ("2026-11-03", 350, 35),
+    ]
+    assert points[1]["clicks"] == 0

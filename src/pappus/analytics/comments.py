@@ -107,6 +107,7 @@ def sync_comments(db: Database, order_id: str) -> int:
             "sentiment": verdict.label,
             "sentiment_score": verdict.score,
             "model_version": MODEL_VERSION,
+            "words": sorted(words_of(comment.text)),
             "fetched_at": at,
         }
         for comment, verdict in zip(new, verdicts, strict=True)
@@ -180,7 +181,7 @@ def words_of(text: str) -> set[str]:
 
 
 def sentiment_summary(rows: Sequence[Any]) -> dict[str, Any]:
-    counts = Counter(label for _, label, _ in rows)
+    counts = Counter(row[1] for row in rows)
     total = len(rows)
     positive, negative = counts.get("positive", 0), counts.get("negative", 0)
     return {
@@ -192,17 +193,18 @@ def sentiment_summary(rows: Sequence[Any]) -> dict[str, Any]:
         "negative_share": round(negative / total, 4) if total else None,
         # (positive - negative) / all, from -1 to 1
         "net_sentiment": round((positive - negative) / total, 4) if total else None,
-        "mean_score": round(sum(score for _, _, score in rows) / total, 4) if total else None,
+        "mean_score": round(sum(row[2] for row in rows) / total, 4) if total else None,
     }
 
 
 def hot_words(rows: Sequence[Any], limit: int = HOT_WORDS) -> list[dict[str, Any]]:
-    """The words in the most comments, each with how many of those were positive/negative."""
+    """The words in the most comments, each with how many of those were positive/negative
+    (rows: text, sentiment, score, stored words)."""
     documents: Counter[str] = Counter()
     positive: Counter[str] = Counter()
     negative: Counter[str] = Counter()
-    for text, label, _ in rows:
-        for word in words_of(text):
+    for _text, label, _score, words in rows:
+        for word in words:
             documents[word] += 1
             positive[word] += label == "positive"
             negative[word] += label == "negative"
@@ -230,7 +232,8 @@ def share_of_voice(
     mentions: dict[str, dict[str, int]] = {
         name: {"mentions": 0, "positive": 0, "negative": 0} for name in names
     }
-    for text, label, _ in rows:
+    for row in rows:
+        text, label = row[0], row[1]
         lowered = text.lower()
         for name, terms in names.items():
             if terms and any(term in lowered for term in terms):

@@ -207,6 +207,9 @@ class PostComment(Base):
     sentiment: Mapped[str] = mapped_column(String(8))
     sentiment_score: Mapped[float]
     model_version: Mapped[str] = mapped_column(String(60))
+    # Its distinct content words (analytics/comments.words_of), segmented once when stored so
+    # hot words are a count, not a segmentation of every comment on every report.
+    words: Mapped[list[Any]] = mapped_column(default=list)
     fetched_at: Mapped[datetime] = mapped_column(default=now)
 
 

@@ -105,43 +105,44 @@ def series(session: Session, order_ids: list[str]) -> list[dict[str, Any]]:
         daily[day]["clicks"] += int(clicks or 0)
         daily[day]["valid_clicks"] += int(valid or 0)
         days.add(day)
-    for occurred_at, revenue in repo.conversion_series(session, order_ids):
-        day = occurred_at.astimezone(UTC).date()
-        daily[day]["conversions"] += 1
+    for when, count, revenue in repo.conversion_series(session, order_ids):
+        day = when if isinstance(when, date) else date.fromisoformat(str(when))
+        daily[day]["conversions"] += int(count)
         daily[day]["revenue_amount"] += int(revenue or 0)
         days.add(day)
     if not days:
         return []
     first, last = min(days), max(days)
     first = max(first, last - timedelta(days=MAX_SERIES_DAYS - 1))
-    points = []
+    fields = ("views", "likes", "comments", "saves", "shares")
+    # Running sums of each order's latest cumulative values: a day changes only the orders
+    # with a snapshot that day, so the series costs O(days + rows), not O(days x orders).
+    totals = dict.fromkeys(fields, 0)
     carried: dict[str, dict[str, int]] = {}
-    # Orders' rows before the first day shown still carry into it.
-    for order_id, by_day in cumulative.items():
-        earlier = [d for d in by_day if d < first]
-        if earlier:
-            carried[order_id] = by_day[max(earlier)]
+
+    def carry(order_id: str, values: dict[str, int]) -> None:
+        previous = carried.get(order_id)
+        for name in fields:
+            totals[name] += values[name] - (previous[name] if previous else 0)
+        carried[order_id] = values
+
+    by_day: dict[date, list[tuple[str, dict[str, int]]]] = defaultdict(list)
+    for order_id, values_by_day in cumulative.items():
+        earlier = [d for d in values_by_day if d < first]
+        if earlier:  # rows before the first day shown still carry into it
+            carry(order_id, values_by_day[max(earlier)])
+        for day, values in values_by_day.items():
+            if day >= first:
+                by_day[day].append((order_id, values))
+    empty = {"clicks": 0, "valid_clicks": 0, "conversions": 0, "revenue_amount": 0}
+    points = []
     day = first
     while day <= last:
-        for order_id, by_day in cumulative.items():
-            if day in by_day:
-                carried[order_id] = by_day[day]
-        totals = {
-            n: sum(v[n] for v in carried.values())
-            for n in ("views", "likes", "comments", "saves", "shares")
-        }
+        for order_id, values in by_day.get(day, ()):
+            carry(order_id, values)
+        engagements = totals["likes"] + totals["comments"] + totals["saves"] + totals["shares"]
         points.append(
-            {
-                "day": day.isoformat(),
-                **totals,
-                "engagements": totals["likes"]
-                + totals["comments"]
-                + totals["saves"]
-                + totals["shares"],
-                **daily.get(
-                    day, {"clicks": 0, "valid_clicks": 0, "conversions": 0, "revenue_amount": 0}
-                ),
-            }
+            {"day": day.isoformat(), **totals, "engagements": engagements, **daily.get(day, empty)}
         )
         day += timedelta(days=1)
     return points
@@ -272,15 +273,17 @@ def _per_campaign(measures: list[OrderMeasure]) -> list[dict[str, Any]]:
 def previous_campaigns(
     session: Session, organization_id: str, exclude: str, limit: int = 10
 ) -> list[dict[str, Any]]:
-    """The brand's other campaigns with orders, newest first, for comparison."""
-    found = [
-        o
-        for o in orders.orders_of(session, organization_id=organization_id)
-        if o.campaign_id != exclude
-    ]
-    rows = _per_campaign(measure_orders(session, found))
+    """The brand's newest other campaigns with orders (ids sort by creation), for comparison;
+    only their orders are measured."""
+    by_campaign: dict[str, list[Order]] = defaultdict(list)
+    for order in orders.orders_of(session, organization_id=organization_id):
+        if order.campaign_id != exclude:
+            by_campaign[order.campaign_id].append(order)
+    newest = sorted(by_campaign, reverse=True)[:limit]
+    measured = measure_orders(session, [o for c in newest for o in by_campaign[c]])
+    rows = _per_campaign(measured)
     rows.sort(key=lambda r: r["campaign_id"], reverse=True)
-    return rows[:limit]
+    return rows
 
 
 # -- benchmarks -------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 Revision ID: 0010
 Revises: 0009
-Create Date: 2026-11-30 13:06:23.307152
+Create Date: 2026-11-30 13:36:32.370299
 """
 
 from collections.abc import Sequence
@@ -172,6 +172,7 @@ def upgrade() -> None:
     sa.Column('sentiment', sa.String(length=8), nullable=False),
     sa.Column('sentiment_score', sa.Double(), nullable=False),
     sa.Column('model_version', sa.String(length=60), nullable=False),
+    sa.Column('words', sa.JSON(), nullable=False),
     sa.Column('fetched_at', pappus.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_post_comments_order_id_orders')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_post_comments')),
