@@ -39,6 +39,7 @@ import random
 import shutil
 import signal
 import sqlite3
+import subprocess
 import sys
 import tempfile
 import time
@@ -494,6 +495,7 @@ class RunSettings:
     quick: bool
     out: Path
     flush_ms: int | None
+    redis_url: str | None = None
 
 
 def stats_row(stats: LoadStats, **fields: Any) -> dict[str, Any]:
@@ -597,6 +599,8 @@ def redirect_rows(
     env = server_env(backend.url, workdir)
     if settings.flush_ms is not None:
         env["PAPPUS_CLICK_FLUSH_MS"] = str(settings.flush_ms)
+    if settings.redis_url:
+        env["PAPPUS_REDIS_URL"] = settings.redis_url
     redirect_paths = [f"/r/{code}" for code in seeded.codes]
     for workers in settings.workers:
         cells: list[tuple[str, list[str], int, float | None, str]] = [
@@ -607,9 +611,12 @@ def redirect_rows(
         for scenario, paths, expect, rate, load in cells:
             label = f"{backend.name}: {scenario.split(' (')[0]}, {workers}w, {load}"
             before = click_counts(backend.url) if expect == 302 else None
+            worker = start_click_worker(env, workdir) if settings.redis_url and before else None
             row, answered, log_errors = load_cell(
                 "pappus.app:create_app", env, workdir, workers, label, paths, expect, settings, rate
             )
+            if worker is not None and before is not None:
+                drain_clicks(backend.url, before["clicks"] + answered, worker)
             row.update(backend=backend.name, scenario=scenario, load=load)
             row["server_log_errors"] = len(log_errors)
             if log_errors:
@@ -626,6 +633,32 @@ def redirect_rows(
                 row["click_check"]["lost"] = answered - row["click_check"]["stored"]
             rows.append(row)
     return rows
+
+
+def start_click_worker(env: dict[str, str], workdir: Path) -> subprocess.Popen[bytes]:
+    """A `pappus worker` that writes the clicks the servers hand to Redis (--redis-url)."""
+    log = (workdir / "click-worker.log").open("ab")
+    return subprocess.Popen(
+        [sys.executable, "-m", "pappus.cli", "worker", "--workers", "1"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def drain_clicks(url: str, expected: int, worker: subprocess.Popen[bytes]) -> None:
+    """Wait (up to a minute) until the worker has written every click, then stop it."""
+    deadline = time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline and click_counts(url)["clicks"] < expected:
+            time.sleep(0.5)
+    finally:
+        worker.send_signal(signal.SIGINT)
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
 
 
 def add_ratios(rows: list[dict[str, Any]]) -> None:
@@ -1189,14 +1222,26 @@ def conversion_rows(world: ReportWorld, count: int, seed: int) -> list[tuple[Any
 
 COMMENT_COLUMNS = (
     *("id", "order_id", "campaign_id", "external_id", "author_hash", "text", "posted_at"),
-    *("sentiment", "sentiment_score", "model_version", "fetched_at", "words"),
+    *("sentiment", "sentiment_score", "model_version", "fetched_at"),
 )
+WORD_COLUMNS = ("comment_id", "word", "order_id", "sentiment")
+
+
+def word_rows(comments: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """The comments' words, as the app stores them when it reads a comment (comment_words)."""
+    from pappus.analytics.comments import words_of
+
+    words_by_text: dict[str, set[str]] = {}  # segmented once per distinct text
+    rows = []
+    for comment in comments:
+        comment_id, order_id, text, sentiment = comment[0], comment[1], comment[5], comment[7]
+        if text not in words_by_text:
+            words_by_text[text] = words_of(text)
+        rows.extend((comment_id, word, order_id, sentiment) for word in words_by_text[text])
+    return rows
 
 
 def comment_rows(world: ReportWorld, count: int, seed: int) -> list[tuple[Any, ...]]:
-    from pappus.analytics.comments import words_of
-
-    words_by_text: dict[str, str] = {}  # segmented once per distinct text, as the app stores it
     rng = random.Random(seed)
     stamp = _stamp(world.published_at)
     span_us = REPORT_SPAN_DAYS * 86_400_000_000
@@ -1212,7 +1257,6 @@ def comment_rows(world: ReportWorld, count: int, seed: int) -> list[tuple[Any, .
                 *(f"cmt_bench{n:012d}", world.order_ids[n % REPORT_ORDERS], world.campaign_id),
                 *(f"c{n}", f"{rng.getrandbits(128):032x}", text, at, sentiment),
                 *(round(score + rng.uniform(-0.2, 0.2), 3), "bench-lexicon-1", at),
-                words_by_text.setdefault(text, json.dumps(sorted(words_of(text)))),
             )
         )
     return rows
@@ -1286,7 +1330,9 @@ def load_report_events(backend: Backend, world: ReportWorld, events: int) -> dic
             progress.advance(len(chunk))
         raw.load("conversions", CONVERSION_COLUMNS, conversion_rows(world, REPORT_CONVERSIONS, 33))
         progress.advance(REPORT_CONVERSIONS)
-        raw.load("post_comments", COMMENT_COLUMNS, comment_rows(world, REPORT_COMMENTS, 34))
+        comments = comment_rows(world, REPORT_COMMENTS, 34)
+        raw.load("post_comments", COMMENT_COLUMNS, comments)
+        raw.load("comment_words", WORD_COLUMNS, word_rows(comments))
         progress.advance(REPORT_COMMENTS)
         loaded = time.perf_counter() - started
         progress.done(f"{(events + REPORT_CONVERSIONS + REPORT_COMMENTS) / loaded:,.0f} rows/s")
@@ -1389,7 +1435,8 @@ FLOOR_QUERIES = (
     "AND c.occurred_at <= o.measurement_ends_at GROUP BY c.order_id",
     "SELECT occurred_at, amount - refunded_amount FROM conversions "
     "WHERE campaign_id = ? AND status = 'attributed' ORDER BY occurred_at",
-    "SELECT text, sentiment, sentiment_score, words FROM post_comments WHERE campaign_id = ?",
+    "SELECT word, count(*) FROM comment_words WHERE order_id IN "
+    "(SELECT id FROM orders WHERE campaign_id = ?) GROUP BY word ORDER BY 2 DESC LIMIT 20",
 )
 FLOOR_LAST = "SELECT groups FROM benchmark_sets ORDER BY computed_at DESC LIMIT 1"
 
@@ -1551,7 +1598,7 @@ def report_rows(
         for row in rows:
             row["vs_floor"] = round(row["p50_ms"] / floor_p50, 1) if floor_p50 else None
             row["check"] = "" if "floor" in row["call"] else row.get("check", check_ok)
-        if (rows[2]["p50_ms"] or 0) > REPORT_TARGET_MS:
+        if (rows[2]["p50_ms"] or 0) > REPORT_TARGET_MS / 2:  # where the time goes, near the target
             extra["profile_warm"] = profile_call(service_call)
     finally:
         raw.close()
@@ -1932,6 +1979,12 @@ def parse_args(argv: list[str] | None = None) -> RunSettings:
         default=None,
         help="PAPPUS_CLICK_FLUSH_MS for the redirect's servers (default: the app's, 500)",
     )
+    add(
+        "--redis-url",
+        default=None,
+        help="serve the redirect as production does: servers hand their clicks to Redis as jobs "
+        "and a `pappus worker` (started per cell) writes them; e.g. redis://127.0.0.1:6379/15",
+    )
     add("--quick", action="store_true", help="a smoke run: 3 s cells, 20,000 events")
     args = parser.parse_args(argv)
     if args.quick:
@@ -1963,6 +2016,7 @@ def parse_args(argv: list[str] | None = None) -> RunSettings:
         quick=args.quick,
         out=args.out,
         flush_ms=args.flush_ms,
+        redis_url=args.redis_url,
     )
     return settings
 

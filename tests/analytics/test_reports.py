@@ -322,3 +322,55 @@ def test_series_carries_each_orders_latest_values_forward(db) -> None:  # type: 
         ("2026-11-03", 350, 35),
     ]
     assert points[1]["clicks"] == 0
+
+
+def test_comment_summaries_count_in_the_database(world) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+
+    from pappus.analytics import comments
+    from pappus.analytics.models import CommentWord, PostComment
+
+    order_id, _, _ = world.order()
+    db = world.db
+    texts = [
+        ("这款Glow精华太好用了 保湿", "positive", 0.9),
+        ("glow的保湿不如Lancome", "negative", 0.2),
+        ("Lancome yyds 保湿", "positive", 0.8),
+        ("求链接", "neutral", 0.5),
+        ("100%_test 保湿", "neutral", 0.5),
+    ]
+    with db.unit_of_work() as session:
+        for n, (text, label, score) in enumerate(texts):
+            session.add(
+                PostComment(
+                    id=f"cmt_{n}",
+                    order_id=order_id,
+                    campaign_id="cmp_1",
+                    external_id=str(n),
+                    author_hash="a",
+                    text=text,
+                    posted_at=datetime(2026, 11, 30, tzinfo=UTC),
+                    sentiment=label,
+                    sentiment_score=score,
+                    model_version="t",
+                )
+            )
+            for word in comments.words_of(text):
+                session.add(
+                    CommentWord(
+                        comment_id=f"cmt_{n}", word=word, order_id=order_id, sentiment=label
+                    )
+                )
+    with db.unit_of_work() as session:
+        summary = comments.sentiment_summary(session, [order_id])
+        words = comments.hot_words(session, [order_id])
+        voice = comments.share_of_voice(
+            session, [order_id], ["Glow"], {"Lancome": ["lancome"], "Pct": ["100%_"]}
+        )
+    assert (summary["comments"], summary["positive"], summary["negative"]) == (5, 2, 1)
+    assert summary["net_sentiment"] == 0.2 and summary["mean_score"] == 0.58
+    assert words[0] == {"word": "保湿", "comments": 4, "positive": 2, "negative": 1}
+    by_name = {n["name"]: (n["mentions"], n["positive"], n["negative"]) for n in voice["names"]}
+    # Case-insensitive, and % and _ in a term are literal characters.
+    assert by_name == {"brand": (2, 1, 1), "Lancome": (2, 1, 1), "Pct": (1, 0, 0)}
+    assert voice["total_mentions"] == 5

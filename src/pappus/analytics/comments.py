@@ -6,8 +6,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -107,13 +106,28 @@ def sync_comments(db: Database, order_id: str) -> int:
             "sentiment": verdict.label,
             "sentiment_score": verdict.score,
             "model_version": MODEL_VERSION,
-            "words": sorted(words_of(comment.text)),
             "fetched_at": at,
         }
         for comment, verdict in zip(new, verdicts, strict=True)
     ]
     with db.unit_of_work() as session:
-        return repo.insert_comments(session, rows)
+        inserted = repo.insert_comments(session, rows)
+        repo.insert_comment_words(
+            session,
+            [
+                {
+                    "comment_id": row["id"],
+                    "word": word,
+                    "order_id": row["order_id"],
+                    "sentiment": row["sentiment"],
+                }
+                for row in rows
+                if row["id"] in inserted
+                for word in words_of(str(row["text"]))
+                if len(word) <= 60
+            ],
+        )
+        return len(inserted)
 
 
 def request_sync(db: Database, principal: Principal, order_id: str) -> int:
@@ -180,80 +194,66 @@ def words_of(text: str) -> set[str]:
     return {w for w in words if w not in STOP_WORDS}
 
 
-def sentiment_summary(rows: Sequence[Any]) -> dict[str, Any]:
-    counts = Counter(row[1] for row in rows)
-    total = len(rows)
-    positive, negative = counts.get("positive", 0), counts.get("negative", 0)
+def sentiment_summary(session: Session, order_ids: list[str]) -> dict[str, Any]:
+    counts = {label: (n, score) for label, n, score in repo.sentiment_counts(session, order_ids)}
+    total = sum(n for n, _ in counts.values())
+    positive = counts.get("positive", (0, 0.0))[0]
+    negative = counts.get("negative", (0, 0.0))[0]
+    summed = sum(float(score or 0) for _, score in counts.values())
     return {
         "comments": total,
         "positive": positive,
-        "neutral": counts.get("neutral", 0),
+        "neutral": counts.get("neutral", (0, 0.0))[0],
         "negative": negative,
         "positive_share": round(positive / total, 4) if total else None,
         "negative_share": round(negative / total, 4) if total else None,
         # (positive - negative) / all, from -1 to 1
         "net_sentiment": round((positive - negative) / total, 4) if total else None,
-        "mean_score": round(sum(row[2] for row in rows) / total, 4) if total else None,
+        "mean_score": round(summed / total, 4) if total else None,
     }
 
 
-def hot_words(rows: Sequence[Any], limit: int = HOT_WORDS) -> list[dict[str, Any]]:
-    """The words in the most comments, each with how many of those were positive/negative
-    (rows: text, sentiment, score, stored words)."""
-    documents: Counter[str] = Counter()
-    positive: Counter[str] = Counter()
-    negative: Counter[str] = Counter()
-    for _text, label, _score, words in rows:
-        for word in words:
-            documents[word] += 1
-            positive[word] += label == "positive"
-            negative[word] += label == "negative"
+def hot_words(
+    session: Session, order_ids: list[str], limit: int = HOT_WORDS
+) -> list[dict[str, Any]]:
+    """The words in the most comments (at least two), each with how many of those comments
+    were positive and negative."""
     return [
-        {
-            "word": word,
-            "comments": count,
-            "positive": positive[word],
-            "negative": negative[word],
-        }
-        for word, count in documents.most_common(limit)
-        if count >= 2
+        {"word": word, "comments": int(n), "positive": int(pos or 0), "negative": int(neg or 0)}
+        for word, n, pos, neg in repo.hot_word_counts(session, order_ids, limit)
+        if n >= 2
     ]
 
 
 def share_of_voice(
-    rows: Sequence[Any], brand_terms: Iterable[str], competitors: dict[str, list[str]]
+    session: Session,
+    order_ids: list[str],
+    brand_terms: Iterable[str],
+    competitors: dict[str, list[str]],
 ) -> dict[str, Any]:
     """Mentions of the brand and of each named competitor in the comments (a comment counts
-    once per name it mentions), each name's share of all mentions, and their sentiment."""
-    names = {"brand": [t.lower() for t in brand_terms if t.strip()]}
+    once per name it mentions, case-insensitively), each name's share of all mentions, and
+    their sentiment."""
+    names = {"brand": [t.strip().lower() for t in brand_terms if t.strip()]}
     names.update(
-        {name: [t.lower() for t in terms if t.strip()] for name, terms in competitors.items()}
+        {
+            name: [t.strip().lower() for t in terms if t.strip()]
+            for name, terms in competitors.items()
+        }
     )
-    mentions: dict[str, dict[str, int]] = {
-        name: {"mentions": 0, "positive": 0, "negative": 0} for name in names
-    }
-    for row in rows:
-        text, label = row[0], row[1]
-        lowered = text.lower()
-        for name, terms in names.items():
-            if terms and any(term in lowered for term in terms):
-                mentions[name]["mentions"] += 1
-                mentions[name]["positive"] += label == "positive"
-                mentions[name]["negative"] += label == "negative"
-    total = sum(m["mentions"] for m in mentions.values())
+    counts = repo.mention_counts(session, order_ids, names)
+    total = sum(c[0] for c in counts.values())
     return {
         "total_mentions": total,
         "names": [
             {
                 "name": name,
                 "terms": names[name],
-                **entry,
-                "share": round(entry["mentions"] / total, 4) if total else None,
+                "mentions": counts[name][0],
+                "positive": counts[name][1],
+                "negative": counts[name][2],
+                "share": round(counts[name][0] / total, 4) if total else None,
             }
-            for name, entry in mentions.items()
+            for name in names
         ],
     }
-
-
-def comment_rows(session: Session, order_ids: list[str]) -> Sequence[Any]:
-    return repo.comment_texts(session, order_ids)

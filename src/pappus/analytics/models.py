@@ -207,9 +207,6 @@ class PostComment(Base):
     sentiment: Mapped[str] = mapped_column(String(8))
     sentiment_score: Mapped[float]
     model_version: Mapped[str] = mapped_column(String(60))
-    # Its distinct content words (analytics/comments.words_of), segmented once when stored so
-    # hot words are a count, not a segmentation of every comment on every report.
-    words: Mapped[list[Any]] = mapped_column(default=list)
     fetched_at: Mapped[datetime] = mapped_column(default=now)
 
 
@@ -223,6 +220,20 @@ class BenchmarkSet(Base):
     computed_at: Mapped[datetime] = mapped_column(index=True)
     orders: Mapped[int]
     groups: Mapped[list[Any]] = mapped_column(default=list)
+
+
+class CommentWord(Base):
+    """A distinct content word of a stored comment (analytics/comments.words_of), segmented
+    once when the comment is stored, so hot words are a GROUP BY, not a segmentation of every
+    comment on every report."""
+
+    __tablename__ = "comment_words"
+    __table_args__ = (Index("ix_comment_words_order_id_word", "order_id", "word"),)
+
+    comment_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    word: Mapped[str] = mapped_column(String(60), primary_key=True)
+    order_id: Mapped[str] = mapped_column(String(40))
+    sentiment: Mapped[str] = mapped_column(String(8))
 
 
 # The daily rollup follows every metric snapshot insert (analytics/rollups.py).

@@ -93,10 +93,18 @@ def series(session: Session, order_ids: list[str]) -> list[dict[str, Any]]:
     or earlier, summed), and that day's clicks, valid clicks, conversions and revenue."""
     cumulative: dict[str, dict[date, dict[str, int]]] = defaultdict(dict)
     days: set[date] = set()
-    for row in repo.daily_metrics(session, order_ids):
-        values = {n: getattr(row, n) for n in ("views", "likes", "comments", "saves", "shares")}
-        cumulative[row.order_id][row.day] = values
-        days.add(row.day)
+    for order_id, day, views, likes, comment_count, saves, shares in repo.daily_metrics(
+        session, order_ids
+    ):
+        when = day if isinstance(day, date) else date.fromisoformat(str(day))
+        cumulative[order_id][when] = {
+            "views": views,
+            "likes": likes,
+            "comments": comment_count,
+            "saves": saves,
+            "shares": shares,
+        }
+        days.add(when)
     daily: dict[date, dict[str, int]] = defaultdict(
         lambda: {"clicks": 0, "valid_clicks": 0, "conversions": 0, "revenue_amount": 0}
     )
@@ -218,12 +226,11 @@ def comments_section(
     session: Session, order_ids: list[str], brand_terms: list[str], competitors: list[str]
 ) -> dict[str, Any]:
     """Sentiment of the posts' comments, their hot words, and share of voice."""
-    rows = comments.comment_rows(session, order_ids)
     return {
-        "sentiment": comments.sentiment_summary(rows),
-        "hot_words": comments.hot_words(rows),
+        "sentiment": comments.sentiment_summary(session, order_ids),
+        "hot_words": comments.hot_words(session, order_ids),
         "share_of_voice": comments.share_of_voice(
-            rows, brand_terms, {name: [name] for name in competitors}
+            session, order_ids, brand_terms, {name: [name] for name in competitors}
         ),
     }
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Table, and_, case, delete, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -17,6 +17,7 @@ from pappus.analytics.models import (
     Click,
     ClickRollup,
     ClickVisit,
+    CommentWord,
     Conversion,
     ConversionRefund,
     Coupon,
@@ -303,17 +304,18 @@ def known_comment_ids(session: Session, order_id: str) -> set[str]:
     )
 
 
-def insert_comments(session: Session, rows: list[dict[str, Any]]) -> int:
-    """Insert comments not stored yet (a concurrent sync may have stored some)."""
+def insert_comments(session: Session, rows: list[dict[str, Any]]) -> set[str]:
+    """Insert comments not stored yet (a concurrent sync may have stored some); the ids of
+    those this call inserted."""
     if not rows:
-        return 0
+        return set()
     table = PostComment.__table__
     statement = (
         _insert(session, table)  # type: ignore[arg-type]
         .on_conflict_do_nothing(index_elements=["order_id", "external_id"])
         .returning(table.c.id)
     )
-    return len(session.scalars(statement, rows).all())
+    return set(session.scalars(statement, rows).all())
 
 
 def comments_of(
@@ -327,18 +329,62 @@ def comments_of(
     return session.scalars(query.order_by(PostComment.id.desc()).limit(limit)).all()
 
 
-def comment_texts(session: Session, order_ids: list[str]) -> Sequence[Any]:
-    """(text, sentiment, score, words) of every stored comment of the orders."""
+def insert_comment_words(session: Session, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        session.execute(cast(Table, CommentWord.__table__).insert(), rows)
+
+
+def sentiment_counts(session: Session, order_ids: list[str]) -> Sequence[Any]:
+    """(sentiment, comments, summed score) over the orders' comments."""
     if not order_ids:
         return []
     return session.execute(
-        select(
-            PostComment.text,
-            PostComment.sentiment,
-            PostComment.sentiment_score,
-            PostComment.words,
-        ).where(PostComment.order_id.in_(order_ids))
+        select(PostComment.sentiment, func.count(), func.sum(PostComment.sentiment_score))
+        .where(PostComment.order_id.in_(order_ids))
+        .group_by(PostComment.sentiment)
     ).all()
+
+
+def hot_word_counts(session: Session, order_ids: list[str], limit: int) -> Sequence[Any]:
+    """(word, comments, positive, negative) for the words in the most comments."""
+    if not order_ids:
+        return []
+    comments = func.count().label("comments")
+    return session.execute(
+        select(
+            CommentWord.word,
+            comments,
+            func.sum(case((CommentWord.sentiment == "positive", 1), else_=0)),
+            func.sum(case((CommentWord.sentiment == "negative", 1), else_=0)),
+        )
+        .where(CommentWord.order_id.in_(order_ids))
+        .group_by(CommentWord.word)
+        .order_by(comments.desc(), CommentWord.word)
+        .limit(limit)
+    ).all()
+
+
+def mention_counts(
+    session: Session, order_ids: list[str], names: dict[str, list[str]]
+) -> dict[str, tuple[int, int, int]]:
+    """Per name: (comments mentioning any of its terms, of them positive, negative)."""
+    named = {name: terms for name, terms in names.items() if terms}
+    if not order_ids or not named:
+        return {name: (0, 0, 0) for name in names}
+    lowered = func.lower(PostComment.text)
+    columns = []
+    for terms in named.values():
+        mentioned = or_(*(lowered.contains(term, autoescape=True) for term in terms))
+        for extra in (None, "positive", "negative"):
+            condition = (
+                mentioned if extra is None else and_(mentioned, PostComment.sentiment == extra)
+            )
+            columns.append(func.sum(case((condition, 1), else_=0)))
+    row = session.execute(select(*columns).where(PostComment.order_id.in_(order_ids))).one()
+    counts = {name: (0, 0, 0) for name in names}
+    for index, name in enumerate(named):
+        counts[name] = tuple(int(v or 0) for v in row[index * 3 : index * 3 + 3])  # type: ignore[assignment]
+    return counts
 
 
 # -- benchmarks -------------------------------------------------------------------------------
@@ -464,11 +510,21 @@ def click_series(session: Session, order_ids: list[str]) -> Sequence[Any]:
     ).all()
 
 
-def daily_metrics(session: Session, order_ids: list[str]) -> Sequence[MetricDaily]:
+def daily_metrics(session: Session, order_ids: list[str]) -> Sequence[Any]:
+    """(order, day, views, likes, comments, saves, shares) rows, plain tuples: a long report
+    reads thousands, and loading them as ORM objects cost more than the query."""
     if not order_ids:
         return []
-    return session.scalars(
-        select(MetricDaily)
+    return session.execute(
+        select(
+            MetricDaily.order_id,
+            MetricDaily.day,
+            MetricDaily.views,
+            MetricDaily.likes,
+            MetricDaily.comments,
+            MetricDaily.saves,
+            MetricDaily.shares,
+        )
         .where(MetricDaily.order_id.in_(order_ids))
         .order_by(MetricDaily.order_id, MetricDaily.day)
     ).all()
@@ -478,28 +534,27 @@ def conversion_totals(
     session: Session, order_ids: list[str], end_by_order: dict[str, datetime | None]
 ) -> dict[str, dict[str, int]]:
     """Per order: attributed conversions (not voided) and revenue net of refunds, up to each
-    order's own end (the measurement window's), when it has one."""
-    if not order_ids:
-        return {}
-    rows = session.execute(
-        select(
-            Conversion.order_id,
-            Conversion.occurred_at,
-            Conversion.amount,
-            Conversion.refunded_amount,
-            Conversion.currency,
-        ).where(Conversion.order_id.in_(order_ids), Conversion.status == "attributed")
-    ).all()
+    order's own end (the measurement window's) when it has one; summed by the database."""
     totals: dict[str, dict[str, int]] = {}
-    for order_id, occurred_at, amount, refunded, _currency in rows:
-        if order_id is None:
-            continue
-        end = end_by_order.get(order_id)
-        if end is not None and occurred_at > end:
-            continue
-        entry = totals.setdefault(order_id, {"conversions": 0, "revenue_amount": 0})
-        entry["conversions"] += 1
-        entry["revenue_amount"] += amount - refunded
+    for first in range(0, len(order_ids), WINDOWS_PER_QUERY):
+        windows = []
+        for order_id in order_ids[first : first + WINDOWS_PER_QUERY]:
+            end = end_by_order.get(order_id)
+            condition = Conversion.order_id == order_id
+            windows.append(
+                condition if end is None else and_(condition, Conversion.occurred_at <= end)
+            )
+        rows = session.execute(
+            select(
+                Conversion.order_id,
+                func.count(),
+                func.sum(Conversion.amount - Conversion.refunded_amount),
+            )
+            .where(or_(*windows), Conversion.status == "attributed")
+            .group_by(Conversion.order_id)
+        )
+        for owner, count, revenue in rows:
+            totals[str(owner)] = {"conversions": int(count), "revenue_amount": int(revenue or 0)}
     return totals
 
 

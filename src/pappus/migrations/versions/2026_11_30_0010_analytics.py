@@ -2,7 +2,7 @@
 
 Revision ID: 0010
 Revises: 0009
-Create Date: 2026-11-30 13:36:32.370299
+Create Date: 2026-11-30 13:59:05.119964
 """
 
 from collections.abc import Sequence
@@ -71,6 +71,16 @@ def upgrade() -> None:
     with op.batch_alter_table('clicks', schema=None) as batch_op:
         batch_op.create_index('ix_clicks_campaign_id_at', ['campaign_id', 'at'], unique=False)
         batch_op.create_index('ix_clicks_order_id_at', ['order_id', 'at'], unique=False)
+
+    op.create_table('comment_words',
+    sa.Column('comment_id', sa.String(length=40), nullable=False),
+    sa.Column('word', sa.String(length=60), nullable=False),
+    sa.Column('order_id', sa.String(length=40), nullable=False),
+    sa.Column('sentiment', sa.String(length=8), nullable=False),
+    sa.PrimaryKeyConstraint('comment_id', 'word', name=op.f('pk_comment_words'))
+    )
+    with op.batch_alter_table('comment_words', schema=None) as batch_op:
+        batch_op.create_index('ix_comment_words_order_id_word', ['order_id', 'word'], unique=False)
 
     op.create_table('metric_daily',
     sa.Column('order_id', sa.String(length=40), nullable=False),
@@ -172,7 +182,6 @@ def upgrade() -> None:
     sa.Column('sentiment', sa.String(length=8), nullable=False),
     sa.Column('sentiment_score', sa.Double(), nullable=False),
     sa.Column('model_version', sa.String(length=60), nullable=False),
-    sa.Column('words', sa.JSON(), nullable=False),
     sa.Column('fetched_at', pappus.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_post_comments_order_id_orders')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_post_comments')),
@@ -238,6 +247,10 @@ def downgrade() -> None:
 
     op.drop_table('stores')
     op.drop_table('metric_daily')
+    with op.batch_alter_table('comment_words', schema=None) as batch_op:
+        batch_op.drop_index('ix_comment_words_order_id_word')
+
+    op.drop_table('comment_words')
     with op.batch_alter_table('clicks', schema=None) as batch_op:
         batch_op.drop_index('ix_clicks_order_id_at')
         batch_op.drop_index('ix_clicks_campaign_id_at')
