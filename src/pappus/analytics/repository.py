@@ -143,12 +143,10 @@ def insert_clicks(session: Session, rows: list[tuple[object, ...]]) -> None:
     if _is_postgresql(session):
         # COPY, in this session's transaction: no statement to parse and no array literals to
         # quote (psycopg's text dumping of arrays was most of an unnest insert's cost).
-        driver = session.connection().connection.driver_connection
+        driver: Any = session.connection().connection.driver_connection  # a psycopg connection
         with (
             driver.cursor() as cursor,
-            cursor.copy(  # type: ignore[union-attr]
-                f"COPY clicks ({', '.join(names)}) FROM STDIN"
-            ) as copy,
+            cursor.copy(f"COPY clicks ({', '.join(names)}) FROM STDIN") as copy,
         ):
             for row in rows:
                 copy.write_row(row)
