@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -309,4 +308,3 @@ def test_stores_belong_to_their_brand(world, two_orders) -> None:  # type: ignor
         "/api/v1/stores", json={"name": "x", "currency": "XXX"}, headers=brand.headers
     )
     assert bad.status_code == 422
-    _ = time

@@ -14,7 +14,7 @@ import hmac
 import logging
 import re
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -225,10 +225,6 @@ class ClickBuffer:
                 self._start()
         if self.flush_seconds <= 0:
             self.flush()
-
-    def extend(self, clicks: Iterable[ClickIn]) -> None:
-        for click in clicks:
-            self.add(click)
 
     def pending(self) -> int:
         with self._lock:

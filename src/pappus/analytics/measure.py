@@ -142,11 +142,20 @@ def measure_orders(session: Session, found: list[Order]) -> list[OrderMeasure]:
 def kpi_snapshot(session: Session, order: Order) -> dict[str, int] | None:
     """The values KPIs are judged on: the measured snapshot, with clicks and conversions from
     tracking links and the conversion webhook when the order has them."""
-    snapshot = orders.measured_snapshot(session, order)
     [measure] = measure_orders(session, [order])
-    if snapshot is None and measure.clicks_source == "platform" and not measure.inputs.conversions:
+    inputs = measure.inputs
+    if (
+        measure.snapshot_taken_at is None
+        and measure.clicks_source == "platform"
+        and not inputs.conversions
+    ):
         return None
-    values = dict(snapshot[0]) if snapshot else {}
-    values["clicks"] = measure.inputs.clicks
-    values["conversions"] = measure.inputs.conversions
-    return values
+    return {
+        "views": inputs.views,
+        "likes": inputs.likes,
+        "comments": inputs.comments,
+        "saves": inputs.saves,
+        "shares": inputs.shares,
+        "clicks": inputs.clicks,
+        "conversions": inputs.conversions,
+    }

@@ -66,9 +66,6 @@ class LinkCache:
         self._entries[code] = (moment + ttl, target)
         return target
 
-    def forget(self, code: str) -> None:
-        self._entries.pop(code, None)
-
 
 WANTED_HEADERS = frozenset({b"user-agent", b"referer", b"sec-purpose", b"purpose"})
 

@@ -18,6 +18,7 @@ from pappus.analytics import repository as repo
 from pappus.analytics.dictionary import DICTIONARY_VERSION, MetricInputs, compute
 from pappus.analytics.measure import OrderMeasure, measure_orders
 from pappus.analytics.models import BenchmarkSet
+from pappus.analytics.rollups import DAILY_FIELDS
 from pappus.campaigns import service as campaigns
 from pappus.creators import service as creators
 from pappus.creators.taxonomy import tier_for
@@ -122,7 +123,7 @@ def series(session: Session, order_ids: list[str]) -> list[dict[str, Any]]:
         return []
     first, last = min(days), max(days)
     first = max(first, last - timedelta(days=MAX_SERIES_DAYS - 1))
-    fields = ("views", "likes", "comments", "saves", "shares")
+    fields = DAILY_FIELDS
     # Running sums of each order's latest cumulative values: a day changes only the orders
     # with a snapshot that day, so the series costs O(days + rows), not O(days x orders).
     totals = dict.fromkeys(fields, 0)

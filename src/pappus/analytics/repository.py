@@ -213,10 +213,6 @@ def keep_latest_daily(connection: Connection, rows: list[dict[str, Any]]) -> Non
 # -- coupons, stores, conversions -------------------------------------------------------------
 
 
-def coupon(session: Session, coupon_id: str) -> Coupon | None:
-    return session.get(Coupon, coupon_id)
-
-
 def coupons_by_code(session: Session, organization_id: str, codes: list[str]) -> Sequence[Coupon]:
     if not codes:
         return []
@@ -250,10 +246,6 @@ def conversion_for(
     if lock:
         query = query.with_for_update()
     return session.scalars(query).first()
-
-
-def conversion(session: Session, conversion_id: str) -> Conversion | None:
-    return session.get(Conversion, conversion_id)
 
 
 def refund_for(

@@ -27,6 +27,7 @@ from pappus.orders import inflation, schemas
 from pappus.orders import repository as repo
 from pappus.orders.models import Dispute, Draft, MetricSnapshot, Order, OrderEvent, Publication
 from pappus.orders.settlement import (
+    KPI_METRICS,
     Terms,
     escrow_breakdown,
     evaluate_kpis,
@@ -598,22 +599,8 @@ def measured_snapshot(session: Session, order: Order) -> tuple[dict[str, int], d
     return (_snapshot_values(snapshot), snapshot.taken_at) if snapshot else None
 
 
-def snapshot_series(session: Session, order_id: str) -> list[tuple[datetime, dict[str, int]]]:
-    return [
-        (s.taken_at, _snapshot_values(s)) for s in repo.snapshots_until(session, order_id, None)
-    ]
-
-
 def _snapshot_values(snapshot: MetricSnapshot) -> dict[str, int]:
-    return {
-        "views": snapshot.views,
-        "likes": snapshot.likes,
-        "comments": snapshot.comments,
-        "saves": snapshot.saves,
-        "shares": snapshot.shares,
-        "clicks": snapshot.clicks,
-        "conversions": snapshot.conversions,
-    }
+    return {metric: getattr(snapshot, metric) for metric in KPI_METRICS}
 
 
 def _record_event(
@@ -1219,7 +1206,7 @@ def ingest_snapshots(
             result.status, result.id = "created", row["id"]
             continue
         stored = others.get((row["order_id"], row["taken_at"]))
-        values = {k: row[k] for k in KPI_VALUE_FIELDS}
+        values = {k: row[k] for k in KPI_METRICS}
         if stored is not None and _snapshot_values(stored) == values:
             result.status, result.id = "duplicate", stored.id
         else:
@@ -1231,9 +1218,6 @@ def ingest_snapshots(
         rejected=sum(r.status == "rejected" for r in results),
         results=results,
     )
-
-
-KPI_VALUE_FIELDS = ("views", "likes", "comments", "saves", "shares", "clicks", "conversions")
 
 
 def _snapshot_problem(
