@@ -59,6 +59,7 @@ def test_readme_gives_exactly_the_two_setup_commands() -> None:
         ["vet", "train"],
         ["sentiment"],
         ["sentiment-train"],
+        ["outbox"],
     ],
 )
 def test_every_command_has_help_with_an_example(args: list[str]) -> None:

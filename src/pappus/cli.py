@@ -615,3 +615,39 @@ def audit_verify() -> None:
         return
     typer.echo(f"FAILED after {result.entries} good entries: {result.problem}", err=True)
     raise typer.Exit(1)
+
+
+@app.command("outbox")
+def outbox_command(
+    to: Annotated[str | None, typer.Option(help="Only messages to this address")] = None,
+    status: Annotated[
+        str | None, typer.Option(help="queued, sending, sent, held or failed")
+    ] = None,
+    limit: Annotated[
+        int, typer.Option(min=1, max=1000, help="Newest first, at most this many")
+    ] = 20,
+) -> None:
+    """Show the messages Pappus sent or holds (verification codes). Without PAPPUS_SMTP_URL
+    nothing leaves the machine: messages are `held` here, bodies included, so whoever runs
+    the installation can pass a code on. Reads PAPPUS_DATABASE_URL.
+
+    Example: PAPPUS_DATABASE_URL=sqlite:///pappus-demo.db pappus outbox --to lin@example.com"""
+    from pappus.jobs import database
+    from pappus.messaging import service as messaging
+
+    with database().unit_of_work(write=False) as session:
+        found = messaging.outbox(session, recipient=to, status=status, limit=limit)
+        if not found:
+            typer.echo("no messages")
+            return
+        for message in found:
+            typer.echo(
+                f"{message.created_at:%Y-%m-%d %H:%M:%S}  {message.status:7}  {message.id}  "
+                f"to {message.recipient}  ({message.purpose}, {message.attempts} attempts)"
+            )
+            typer.echo(f"  Subject: {message.subject}")
+            if message.last_error:
+                typer.echo(f"  Last error: {message.last_error}")
+            if message.body:
+                for line in message.body.rstrip().splitlines():
+                    typer.echo(f"  | {line}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -62,6 +62,12 @@ class Settings(BaseSettings):
     # A signed conversion webhook is accepted this long either side of its timestamp.
     webhook_tolerance_seconds: int = Field(default=300, ge=30, le=3600)
 
+    # Mail (contact verification codes). Without a server, messages are kept in the outbox as
+    # "held" and shown by `pappus outbox`; nothing leaves the machine.
+    smtp_url: str | None = None  # smtp://user:password@host:587?starttls=true, or smtps://
+    mail_from: str = "Pappus <no-reply@pappus.invalid>"
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+
     # Workflow defaults; a campaign may override the first four.
     draft_due_days: int = Field(default=7, ge=1)
     review_days: int = Field(default=3, ge=1)
@@ -70,6 +76,15 @@ class Settings(BaseSettings):
     revision_limit: int = Field(default=2, ge=0, le=10)
     application_ttl_days: int = Field(default=14, ge=1)
     invitation_ttl_days: int = Field(default=7, ge=1)
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url_parses(cls, value: str | None) -> str | None:
+        if value:
+            from pappus.messaging.transport import SmtpTransport
+
+            SmtpTransport.from_url(value)  # a ValueError names the expected shape
+        return value or None
 
     @property
     def is_sqlite(self) -> bool:

@@ -67,6 +67,17 @@ class InvalidInput(PappusError):
         super().__init__(detail, **extra)
 
 
+class RateLimited(PappusError):
+    """Too many attempts; `retry_after_seconds` is sent as the Retry-After header too."""
+
+    code = "rate_limited"
+    status = 429
+    title = "Too many requests"
+
+    def __init__(self, detail: str, *, retry_after_seconds: int, **extra: Any) -> None:
+        super().__init__(detail, retry_after_seconds=max(1, retry_after_seconds), **extra)
+
+
 class PayloadTooLarge(PappusError):
     code = "payload_too_large"
     status = 413
@@ -87,7 +98,15 @@ def problem(
         "code": code,
     }
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if status == 429 and isinstance(extra.get("retry_after_seconds"), int):
+        headers = {"Retry-After": str(extra["retry_after_seconds"])}
     return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+def problem_for(exc: PappusError, instance: str) -> JSONResponse:
+    """The answer for a domain error (also for handlers that return a refusal after
+    committing what it changed, instead of raising it)."""
+    return problem(exc.status, exc.code, exc.title, exc.detail, instance, **exc.extra)
 
 
 def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
@@ -114,7 +133,7 @@ _HTTP_CODES = {
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(PappusError)
     async def _pappus_error(request: Request, exc: PappusError) -> JSONResponse:
-        return problem(exc.status, exc.code, exc.title, exc.detail, request.url.path, **exc.extra)
+        return problem_for(exc, request.url.path)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -48,5 +48,6 @@ def load_tasks() -> None:
     import pappus.audit.tasks
     import pappus.campaigns.tasks
     import pappus.connectors.tasks
+    import pappus.messaging.tasks
     import pappus.orders.tasks
     import pappus.vetting.tasks  # noqa: F401

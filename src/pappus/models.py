@@ -13,5 +13,6 @@ def import_all_models() -> None:
     import pappus.creators.models
     import pappus.kit.idempotency
     import pappus.ledger.models
+    import pappus.messaging.models
     import pappus.orders.models
     import pappus.vetting.models  # noqa: F401

@@ -216,6 +216,17 @@ ROUTES: tuple[Route, ...] = (
     # -- creators ---------------------------------------------------------------------------
     route("GET", "/creators/me", only(CREATORS, "creator_only")),
     route("PATCH", "/creators/me", only(CREATORS, "creator_only"), body={"bio": "New bio"}),
+    route("POST", "/creators/me/contact/verification", only(CREATORS, "creator_only")),
+    route(
+        "POST",
+        "/creators/me/contact/verification/confirm",
+        {
+            **only(CREATORS, "creator_only"),
+            "creator_a": "409:no_verification_pending",
+            "creator_b": "409:no_verification_pending",
+        },
+        body={"code": "123456"},
+    ),
     route("GET", "/creators", everyone()),
     route(
         "POST",

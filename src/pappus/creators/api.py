@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
 
 from pappus.accounts.deps import CurrentPrincipal
 from pappus.audit import service as audit
-from pappus.creators import service
+from pappus.creators import contact, service
 from pappus.creators.schemas import (
+    ContactCodeIn,
+    ContactVerificationOut,
     CreatorPrivate,
     CreatorPublic,
     CreatorUpdate,
@@ -17,6 +20,7 @@ from pappus.creators.schemas import (
     DiscoveryPage,
 )
 from pappus.db import DbSession
+from pappus.errors import problem_for
 from pappus.kit.pagination import Page, PageParams, page_params
 from pappus.orders import service as orders
 
@@ -36,6 +40,51 @@ def update_my_profile(
 ) -> CreatorPrivate:
     creator_id = principal.require_creator()
     return service.to_private(service.update_profile(session, creator_id, body))
+
+
+@router.post(
+    "/creators/me/contact/verification",
+    response_model=ContactVerificationOut,
+    status_code=202,
+    responses={429: {"description": "A code was sent less than a minute ago, or 5 this hour"}},
+)
+def request_contact_verification(
+    session: DbSession, principal: CurrentPrincipal
+) -> ContactVerificationOut:
+    """Send a 6-digit code to your contact email (valid 15 minutes, 5 tries); any earlier code
+    stops working. Enter it with `POST /creators/me/contact/verification/confirm`."""
+    creator_id = principal.require_creator()
+    sent = contact.request_code(session, creator_id)
+    verification = sent.verification
+    return ContactVerificationOut(
+        id=verification.id,
+        channel="email",
+        address=contact.mask_email(verification.address),
+        expires_at=verification.expires_at,
+        attempts_left=contact.attempts_left(verification),
+        resend_after=sent.resend_after,
+    )
+
+
+@router.post(
+    "/creators/me/contact/verification/confirm",
+    response_model=CreatorPrivate,
+    responses={
+        409: {"description": "No code is waiting (none asked for, or the address changed)"},
+        422: {"description": "Wrong, expired or used-up code (`attempts_left` tells)"},
+    },
+)
+def confirm_contact_verification(
+    body: ContactCodeIn, request: Request, session: DbSession, principal: CurrentPrincipal
+) -> CreatorPrivate | JSONResponse:
+    """Enter the code from the message: your contact email becomes verified, which brands
+    see on your public profile (and can filter discovery by)."""
+    creator_id = principal.require_creator()
+    refusal = contact.confirm_code(session, creator_id, body.code)
+    if refusal is not None:
+        # Answered, not raised: the wrong try must be committed with the answer.
+        return problem_for(refusal, request.url.path)
+    return service.to_private(service.get_profile(session, creator_id))
 
 
 @router.get("/creators", response_model=DiscoveryPage)

@@ -44,6 +44,9 @@ class CreatorProfile(Base):
     # Private until an order exists between the creator and the brand.
     rate_card: Mapped[list[Any]] = mapped_column(default=list)
     contact_email: Mapped[str | None] = mapped_column(String(320))
+    # Set when the creator proved they read mail at contact_email (a code sent there); cleared
+    # whenever the address changes. Brands see only whether it is set.
+    contact_email_verified_at: Mapped[datetime | None]
     # Public: a link to the creator's media kit and a few pieces of their best work.
     media_kit_url: Mapped[str | None] = mapped_column(String(2048))
     content_examples: Mapped[list[Any]] = mapped_column(default=list)
@@ -95,3 +98,25 @@ class SavedSearch(Base):
     filters: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_by: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class ContactVerification(Base):
+    """One code sent to a creator's contact address. Only its HMAC is kept; a newer request
+    supersedes it, and it dies after its attempts or its lifetime."""
+
+    __tablename__ = "contact_verifications"
+    __table_args__ = (
+        Index("ix_contact_verifications_creator_created", "creator_id", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("cv"))
+    creator_id: Mapped[str] = mapped_column(ForeignKey("creator_profiles.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(16), default="email")
+    address: Mapped[str] = mapped_column(String(320))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    # pending -> verified | superseded | exhausted | expired
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    expires_at: Mapped[datetime]
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    verified_at: Mapped[datetime | None]

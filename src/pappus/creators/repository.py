@@ -5,10 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from pappus.creators.models import CreatorProfile, SavedSearch, Shortlist, ShortlistEntry
+from pappus.creators.models import (
+    ContactVerification,
+    CreatorProfile,
+    SavedSearch,
+    Shortlist,
+    ShortlistEntry,
+)
 from pappus.creators.search import CatalogRow
 
 _CATALOG_COLUMNS = [
@@ -159,3 +165,57 @@ def with_vetting_status(
     if after_id:
         query = query.where(CreatorProfile.id > after_id)
     return session.scalars(query.order_by(CreatorProfile.id).limit(limit + 1)).all()
+
+
+# -- contact verification ----------------------------------------------------------------------
+
+
+def get_for_update(session: Session, creator_id: str) -> CreatorProfile | None:
+    return session.scalars(
+        select(CreatorProfile).where(CreatorProfile.id == creator_id).with_for_update()
+    ).first()
+
+
+def add_verification(session: Session, verification: ContactVerification) -> None:
+    session.add(verification)
+    session.flush()
+
+
+def verifications_since(
+    session: Session, creator_id: str, since: datetime
+) -> list[ContactVerification]:
+    """The creator's codes sent after `since`, newest first (for the sending limits)."""
+    return list(
+        session.scalars(
+            select(ContactVerification)
+            .where(
+                ContactVerification.creator_id == creator_id,
+                ContactVerification.created_at >= since,
+            )
+            .order_by(ContactVerification.created_at.desc())
+        )
+    )
+
+
+def pending_verification(session: Session, creator_id: str) -> ContactVerification | None:
+    return session.scalars(
+        select(ContactVerification)
+        .where(
+            ContactVerification.creator_id == creator_id,
+            ContactVerification.status == "pending",
+        )
+        .order_by(ContactVerification.created_at.desc())
+        .limit(1)
+    ).first()
+
+
+def supersede_pending_verifications(session: Session, creator_id: str) -> None:
+    session.execute(
+        update(ContactVerification)
+        .where(
+            ContactVerification.creator_id == creator_id,
+            ContactVerification.status == "pending",
+        )
+        .values(status="superseded")
+        .execution_options(synchronize_session="fetch")
+    )

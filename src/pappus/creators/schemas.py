@@ -80,12 +80,34 @@ class CreatorPublic(BaseModel):
     media_kit_url: str | None = None
     content_examples: list[ContentExample] = Field(default_factory=list)
     available: bool
+    contact_verified: bool = Field(
+        description="The creator proved they read mail at their contact address "
+        "(the address itself is shown only with an order)"
+    )
     created_at: datetime
 
 
 class CreatorPrivate(CreatorPublic):
     rate_card: list[RateCardEntry]
     contact_email: str | None
+    contact_email_verified_at: datetime | None
+
+
+class ContactVerificationOut(BaseModel):
+    """A code is on its way to the contact address (shown masked)."""
+
+    id: str
+    channel: Literal["email"]
+    address: str = Field(description="The address the code went to, masked: l***@example.com")
+    expires_at: datetime
+    attempts_left: int
+    resend_after: datetime = Field(description="The earliest moment a new code can be asked for")
+
+
+class ContactCodeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(pattern=r"^\s*\d{6}\s*$", description="The 6 digits from the message")
 
 
 class DiscoveryFacets(BaseModel):
@@ -146,6 +168,9 @@ class DiscoveryFilters(BaseModel):
         default=False, description="Leave out creators your organizations have had orders with"
     )
     available: bool | None = None
+    contact_verified: bool | None = Field(
+        default=None, description="Only creators whose contact email is (or is not) verified"
+    )
     sort: Sort = Field(
         default="relevance",
         description="relevance (with q; otherwise followers), followers, engagement, quality: "

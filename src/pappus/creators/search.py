@@ -114,6 +114,7 @@ class CatalogRow:
     vetting_status: str
     available: bool
     updated_at: datetime
+    contact_email_verified_at: datetime | None = None
 
 
 def tier_code(followers: int) -> int:
@@ -169,6 +170,7 @@ class DiscoveryQuery:
     vetting_statuses: tuple[str, ...] = ()
     active_within_days: int | None = None
     available: bool | None = None
+    contact_verified: bool | None = None
     exclude_ids: frozenset[str] = frozenset()
     only_ids: frozenset[str] | None = None
     sort: str = "relevance"
@@ -271,6 +273,7 @@ class DiscoveryIndex:
         self.language_codes = grow(get("language_codes"), (capacity, LANGUAGE_SLOTS), np.int32, -1)
         self.platform = grow(get("platform"), (capacity,), np.int32, -1)
         self.available = grow(get("available"), (capacity,), np.bool_, False)
+        self.contact_verified = grow(get("contact_verified"), (capacity,), np.bool_, False)
         self.vetting = grow(get("vetting"), (capacity,), np.int8, 0)
         self.active_day = grow(get("active_day"), (capacity,), np.int32, -1)
         self.female = grow(get("female"), (capacity,), np.float32, np.nan)
@@ -301,6 +304,7 @@ class DiscoveryIndex:
         platform = row.primary_platform
         self.platform[pos] = self.platforms.code(platform) if platform else -1
         self.available[pos] = row.available
+        self.contact_verified[pos] = row.contact_email_verified_at is not None
         status = row.vetting_status
         self.vetting[pos] = VETTING.index(status) if status in VETTING else 0
         active = row.last_active_at
@@ -566,6 +570,8 @@ class DiscoveryIndex:
             mask &= self.active_day[:n] >= today_day - q.active_within_days
         if q.available is not None:
             mask &= self.available[:n] == q.available
+        if q.contact_verified is not None:
+            mask &= self.contact_verified[:n] == q.contact_verified
         if q.only_ids is not None:
             keep = np.zeros(n, dtype=np.bool_)
             keep[[self.position[i] for i in q.only_ids if i in self.position]] = True

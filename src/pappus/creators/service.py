@@ -68,6 +68,11 @@ def update_profile(session: Session, creator_id: str, changes: CreatorUpdate) ->
     for name, value in data.items():
         if value is None and name not in CLEARABLE:
             continue
+        if name == "contact_email" and value != profile.contact_email:
+            # A new address is unproven: its verification, and any code in flight, go.
+            from pappus.creators import contact
+
+            contact.forget_verification(session, profile)
         setattr(profile, name, value)
     session.flush()
     return profile
@@ -102,6 +107,7 @@ def to_public(profile: CreatorProfile) -> CreatorPublic:
         media_kit_url=profile.media_kit_url,
         content_examples=list(profile.content_examples or []),
         available=profile.available,
+        contact_verified=profile.contact_email_verified_at is not None,
         created_at=profile.created_at,
     )
 
@@ -111,6 +117,7 @@ def to_private(profile: CreatorProfile) -> CreatorPrivate:
         **to_public(profile).model_dump(),
         rate_card=list(profile.rate_card or []),
         contact_email=profile.contact_email,
+        contact_email_verified_at=profile.contact_email_verified_at,
     )
 
 
@@ -234,6 +241,7 @@ def to_query(
         vetting_statuses=tuple(f.vetting_status or ()),
         active_within_days=f.active_within_days,
         available=f.available,
+        contact_verified=f.contact_verified,
         only_ids=only_ids,
         sort=f.sort,
         limit=limit,
