@@ -99,6 +99,35 @@ def test_changes_to_a_profile_show_in_the_next_search(world: World) -> None:
     assert ids(find(world, brand, q="cats")) == [late.creator_id]
 
 
+def test_a_grown_text_delta_is_merged_by_a_background_rebuild(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    from pappus.creators import service
+
+    monkeypatch.setattr(search, "COMPACT_AT_LEAST", 2)
+    monkeypatch.setattr(search, "COMPACT_AT_SHARE", 0.0)
+    brand = world.brand()
+    creators = [world.creator(followers=5_000 + i, bio="cats") for i in range(4)]
+    assert len(find(world, brand, q="cats")["items"]) == 4  # built: all in the bulk postings
+    before = set(service._indexes.values())
+    for who in creators[:3]:
+        ok(world.client.patch(f"{API}/creators/me", json={"bio": "dogs"}, headers=who.headers))
+    # The refresh puts three creators in the delta, over the limit: a rebuild starts, and
+    # this search is still answered, right, by the old index.
+    assert sorted(ids(find(world, brand, q="dogs"))) == sorted(c.creator_id for c in creators[:3])
+    deadline = time.monotonic() + 30
+    while set(service._indexes.values()) == before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    fresh = set(service._indexes.values()) - before
+    assert len(fresh) == 1, "the rebuilt index was swapped in"
+    index = fresh.pop()
+    assert index.built and not index.delta_tokens and not index.needs_compaction()
+    assert ids(find(world, brand, q="cats")) == [creators[3].creator_id]
+    assert sorted(ids(find(world, brand, q="dogs"))) == sorted(c.creator_id for c in creators[:3])
+
+
 def test_not_worked_with_leaves_out_the_brands_own_creators(world: World) -> None:
     order_id, brand, worked = world.to_state("awaiting_draft")
     other = world.creator(followers=30_000)

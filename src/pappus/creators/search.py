@@ -43,6 +43,10 @@ STATIC_ORDER_ABOVE = 20_000  # matches beyond which a sort walks a precomputed o
 REGION_SLOTS, LANGUAGE_SLOTS, AUDIENCE_REGION_SLOTS = 4, 3, 5
 REFRESH_EVERY_SECONDS = 1.0
 REFRESH_OVERLAP = timedelta(seconds=10)
+# Creators changed since the build keep their text in Python sets (the delta), which every
+# text search merges in; past this many the index is rebuilt in the background and swapped in.
+COMPACT_AT_LEAST = 20_000
+COMPACT_AT_SHARE = 0.05
 POSITION_BITS = 24  # positions up to 16.7 million creators per index
 MAX_KEY = (1 << (62 - POSITION_BITS)) - 1
 EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
@@ -390,6 +394,10 @@ class DiscoveryIndex:
             if changed:
                 self._orders.clear()  # the precomputed sort orders are stale
         return changed
+
+    def needs_compaction(self) -> bool:
+        """The text delta has grown past what a search should merge in each time."""
+        return len(self.delta_tokens) > max(COMPACT_AT_LEAST, int(self.size * COMPACT_AT_SHARE))
 
     def engagement_median(self, tier: str | None, category: str | None) -> float | None:
         """The median engagement rate (a share) of listed creators in the tier and category,

@@ -149,7 +149,47 @@ def discovery_index(session: Session) -> DiscoveryIndex:
     since = index.refresh_since()
     if since is not None:
         index.apply(repo.catalog_rows(session, since))
+        if index.needs_compaction():
+            _rebuild_in_background(pool, index, session.get_bind())
     return index
+
+
+_rebuilding: set[int] = set()
+
+
+def _rebuild_in_background(pool: Any, stale: DiscoveryIndex, bind: Any) -> threading.Thread | None:
+    """Build a fresh index (bulk postings, empty delta) beside the one in use and swap it in
+    when done; searches go on against the old one meanwhile (memory doubles for that time).
+    Rows changed during the build are caught by the new index's first refresh."""
+    with _indexes_lock:
+        if id(stale) in _rebuilding:
+            return None
+        _rebuilding.add(id(stale))
+    engine = bind if isinstance(bind, Engine) else bind.engine
+
+    def build() -> None:
+        try:
+            fresh = DiscoveryIndex()
+            with Session(engine) as session:
+                fresh.load(repo.catalog_rows(session, None))
+            with _indexes_lock:
+                if _indexes.get(pool) is stale:
+                    _indexes[pool] = fresh
+            logger.info(
+                "discovery index rebuilt to merge %d changed creators: %d in %.1f s",
+                len(stale.delta_tokens),
+                fresh.size,
+                fresh.build_seconds or 0,
+            )
+        except Exception:  # the old index keeps serving; the next refresh tries again
+            logger.exception("rebuilding the discovery index failed")
+        finally:
+            with _indexes_lock:
+                _rebuilding.discard(id(stale))
+
+    thread = threading.Thread(target=build, name="pappus-discovery-rebuild", daemon=True)
+    thread.start()
+    return thread
 
 
 def preload_discovery(db: Database) -> threading.Thread:
