@@ -14,9 +14,11 @@ import hmac
 import logging
 import re
 import threading
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from math import floor
 
 from sqlalchemy.orm import Session
 
@@ -76,14 +78,10 @@ class ClickBatchResult:
     duplicates: int
 
 
-def _hour(at: datetime) -> datetime:
-    at = at.astimezone(UTC)
-    return at.replace(minute=0, second=0, microsecond=0)
-
-
-def _visit_key(click: ClickIn) -> str:
-    bucket = int(click.at.timestamp()) // VISIT_SECONDS
-    return hashlib.sha256(f"{click.link_id}|{click.visitor_hash}|{bucket}".encode()).hexdigest()
+def _visit_key(link_id: str, visitor: str, at: datetime) -> str:
+    """The claim of one visitor on one link in one 30-minute bucket (fixed from the epoch)."""
+    bucket = int(at.timestamp()) // VISIT_SECONDS
+    return hashlib.sha256(f"{link_id}|{visitor}|{bucket}".encode()).hexdigest()
 
 
 def ingest_clicks(session: Session, clicks: Sequence[ClickIn]) -> ClickBatchResult:
@@ -94,64 +92,78 @@ def ingest_clicks(session: Session, clicks: Sequence[ClickIn]) -> ClickBatchResu
     stored = repo.stored_click_ids(session, [c.id for c in clicks])
     if stored:
         clicks = [c for c in clicks if c.id not in stored]
-    first_of_visit: dict[str, ClickIn] = {}
-    for click in clicks:
-        if not click.is_bot:
-            first_of_visit.setdefault(_visit_key(click), click)
+    if not clicks:
+        return ClickBatchResult(clicks=0, valid=0, bots=0, duplicates=0)
+    # One pass, plain lists and tuples: per-click dicts and objects, and converting each
+    # time more than once, were most of the cost of a batch.
+    to_db = repo.db_time(session)
+    sha256 = hashlib.sha256
+    times: list[object] = []  # each click's time as the statements take it
+    slots: list[tuple[str, int]] = []  # (link, hours since the epoch) of each click
+    bot_slots: list[tuple[str, int]] = []
+    first_of_visit: dict[str, int] = {}  # visit key -> its first click in the batch
+    for index, click in enumerate(clicks):
+        at = click.at
+        stamp = at.timestamp()
+        times.append(to_db(at))
+        # The UTC hour: a float timestamp resolves the microsecond until the year 2242.
+        slot = (click.link_id, floor(stamp) // 3600)
+        slots.append(slot)
+        if click.is_bot:
+            bot_slots.append(slot)
+        else:  # _visit_key, inline: this loop runs for every click
+            bucket = int(stamp) // VISIT_SECONDS
+            key = sha256(f"{click.link_id}|{click.visitor_hash}|{bucket}".encode()).hexdigest()
+            first_of_visit.setdefault(key, index)
     claimed = repo.claim_visits(
-        session, [{"key": key, "at": c.at} for key, c in first_of_visit.items()]
+        session, [(key, times[index]) for key, index in first_of_visit.items()]
     )
-    valid_ids = {first_of_visit[key].id for key in claimed}
-    rows: list[tuple[object, ...]] = []
-    # (link, hour) -> [clicks, valid, bots, duplicates]
-    counts: dict[tuple[str, datetime], list[int]] = {}
-    owners: dict[str, ClickIn] = {}
-    bots = duplicates = 0
-    for click in clicks:
-        valid = click.id in valid_ids
-        duplicate = not click.is_bot and not valid
-        bots += click.is_bot
-        duplicates += duplicate
-        # Plain tuples in the table's column order (repo.CLICK_COLUMNS): building dicts, or
-        # dataclasses.asdict's deep copies, was most of the cost of a batch.
-        rows.append(
+    valid_slots = [slots[first_of_visit[key]] for key in claimed]
+    valid_ids = {clicks[first_of_visit[key]].id for key in claimed}
+    # Tuples in the table's column order (repo.CLICK_COLUMNS).
+    repo.insert_clicks(
+        session,
+        [
             (
                 click.id,
                 click.link_id,
                 click.order_id,
                 click.campaign_id,
                 click.organization_id,
-                click.at,
+                at,
                 click.visitor_hash,
                 click.user_agent,
                 click.referrer,
                 click.is_bot,
-                duplicate,
+                not click.is_bot and click.id not in valid_ids,  # a repeat visit
             )
-        )
-        owners[click.link_id] = click
-        tally = counts.setdefault((click.link_id, _hour(click.at)), [0, 0, 0, 0])
-        tally[0] += 1
-        tally[1] += valid
-        tally[2] += click.is_bot
-        tally[3] += duplicate
-    rollups = [
-        {
-            "link_id": link_id,
-            "hour": hour,
-            "order_id": owners[link_id].order_id,
-            "campaign_id": owners[link_id].campaign_id,
-            "clicks": tally[0],
-            "valid_clicks": tally[1],
-            "bot_clicks": tally[2],
-            "duplicate_clicks": tally[3],
-        }
-        for (link_id, hour), tally in counts.items()
-    ]
-    repo.insert_clicks(session, rows)
-    repo.add_click_rollups(session, rollups)
+            for click, at in zip(clicks, times, strict=True)
+        ],
+    )
+    # Per (link, hour): every click is exactly one of valid, a bot, or a repeat visit.
+    totals, valid, bots = Counter(slots), Counter(valid_slots), Counter(bot_slots)
+    owners = {click.link_id: click for click in clicks}
+    repo.add_click_rollups(
+        session,
+        [
+            (
+                link_id,
+                datetime.fromtimestamp(hour * 3600, UTC),
+                owners[link_id].order_id,
+                owners[link_id].campaign_id,
+                count,
+                valid[link_id, hour],
+                bots[link_id, hour],
+                count - valid[link_id, hour] - bots[link_id, hour],
+            )
+            for (link_id, hour), count in totals.items()
+        ],
+    )
     return ClickBatchResult(
-        clicks=len(rows), valid=len(valid_ids), bots=bots, duplicates=duplicates
+        clicks=len(clicks),
+        valid=len(valid_slots),
+        bots=len(bot_slots),
+        duplicates=len(clicks) - len(valid_slots) - len(bot_slots),
     )
 
 

@@ -3,11 +3,12 @@ read the rollups, which batches keep current with upserts."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from itertools import chain
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, case, delete, func, or_, select, text, update
+from sqlalchemy import Table, and_, case, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
@@ -64,69 +65,128 @@ def links_of_order(session: Session, order_id: str) -> Sequence[TrackingLink]:
     ).all()
 
 
-def claim_visits(session: Session, visits: list[dict[str, Any]]) -> set[str]:
-    """Insert the visit keys not yet taken; returns those this call inserted. Sorted, so two
-    batches lock rows in the same order and cannot deadlock."""
+def _pg_array(values: Sequence[str], element: str = "text") -> tuple[str, str | list[str]]:
+    """An array parameter of PostgreSQL as one comma-joined string that the server splits:
+    psycopg dumps a Python list element by element, in Python, which cost more than the
+    statement. The list itself when a value holds a comma (ids and keys are ours and never
+    do) or the only value is empty."""
+    joined = ",".join(values)
+    if joined and joined.count(",") == len(values) - 1:
+        fragment = "string_to_array(%s, ',')"
+        if element != "text":
+            fragment = f"CAST({fragment} AS {element}[])"
+        return fragment, joined
+    return f"CAST(%s AS {element}[])", list(values)
+
+
+def _driver(session: Session) -> Any:
+    """The DB-API connection (sqlite3 or psycopg) in this session's transaction: the click
+    batches go through it, as SQLAlchemy's per-row parameter processing was most of their
+    cost."""
+    return session.connection().connection.driver_connection
+
+
+def db_time(session: Session) -> Callable[[datetime], Any]:
+    """How the click batch statements take a datetime: as is (psycopg), or as SQLAlchemy
+    stores it on SQLite."""
+    return _same if _is_postgresql(session) else sqlite_time
+
+
+def _same(at: datetime) -> datetime:
+    return at
+
+
+def claim_visits(session: Session, visits: list[tuple[str, Any]]) -> set[str]:
+    """Insert the (key, at) visits not yet taken, `at` as `db_time` gives it; returns the keys
+    this call inserted. Sorted, so two batches lock rows in the same order and cannot
+    deadlock."""
     if not visits:
         return set()
-    rows = sorted(visits, key=lambda v: v["key"])
+    visits = sorted(visits)
+    driver = _driver(session)
     if _is_postgresql(session):
-        return set(
-            session.scalars(
-                text(
-                    "INSERT INTO click_visits (key, at) SELECT * FROM unnest("
-                    "CAST(:key AS text[]), CAST(:at AS timestamptz[])) "
-                    "ON CONFLICT (key) DO NOTHING RETURNING key"
-                ),
-                {"key": [r["key"] for r in rows], "at": [r["at"] for r in rows]},
-            )
+        keys, key_param = _pg_array([key for key, _ in visits])
+        ats, at_param = _pg_array([str(at) for _, at in visits], "timestamptz")
+        insert = (
+            f"INSERT INTO click_visits (key, at) SELECT * FROM unnest({keys}, {ats}) "
+            "ON CONFLICT (key) DO NOTHING RETURNING key"
         )
+        with driver.cursor() as cursor:
+            if isinstance(key_param, list):  # a key with a comma: read them as rows
+                return {key for (key,) in cursor.execute(insert, (key_param, at_param))}
+            # Our keys are hex: the claimed ones come back as one string, not a row each.
+            cursor.execute(
+                f"WITH claimed AS ({insert}) SELECT string_agg(key, ',') FROM claimed",
+                (key_param, at_param),
+            )
+            row = cursor.fetchone()
+        return set(row[0].split(",")) if row and row[0] else set()
     claimed: set[str] = set()
-    connection = session.connection()
-    for start in range(0, len(rows), SQLITE_CHUNK):
-        chunk = rows[start : start + SQLITE_CHUNK]
-        values = ", ".join(["(?, ?)"] * len(chunk))
-        parameters = tuple(v for r in chunk for v in (r["key"], sqlite_time(r["at"])))
-        claimed.update(
-            row[0]
-            for row in connection.exec_driver_sql(
+    cursor = driver.cursor()
+    try:
+        for start in range(0, len(visits), SQLITE_CHUNK):
+            chunk = visits[start : start + SQLITE_CHUNK]
+            values = ", ".join(["(?, ?)"] * len(chunk))
+            cursor.execute(
                 f"INSERT INTO click_visits (key, at) VALUES {values} "
                 "ON CONFLICT (key) DO NOTHING RETURNING key",
-                parameters,
+                list(chain.from_iterable(chunk)),
             )
-        )
+            claimed.update(key for (key,) in cursor.fetchall())
+    finally:
+        cursor.close()
     return claimed
 
 
 def stored_click_ids(session: Session, ids: list[str]) -> set[str]:
+    """The ids of the list already in `clicks` (a batch written before)."""
     if not ids:
         return set()
-    return set(session.scalars(select(Click.id).where(Click.id.in_(ids))))
+    session.flush()  # as a query through the session would: pending ORM rows are written
+    driver = _driver(session)
+    if _is_postgresql(session):
+        array, param = _pg_array(ids)
+        with driver.cursor() as cursor:
+            cursor.execute(f"SELECT id FROM clicks WHERE id = ANY({array})", (param,))
+            return {click_id for (click_id,) in cursor.fetchall()}
+    stored: set[str] = set()
+    cursor = driver.cursor()
+    try:
+        for start in range(0, len(ids), 2 * SQLITE_CHUNK):
+            chunk = ids[start : start + 2 * SQLITE_CHUNK]
+            cursor.execute(
+                f"SELECT id FROM clicks WHERE id IN ({', '.join(['?'] * len(chunk))})", chunk
+            )
+            stored.update(click_id for (click_id,) in cursor.fetchall())
+    finally:
+        cursor.close()
+    return stored
 
 
-# Columns of `clicks` with their PostgreSQL types, for the one-statement batch insert.
+# Columns of `clicks`, in the order of the rows `insert_clicks` takes.
 CLICK_COLUMNS = (
-    ("id", "text"),
-    ("link_id", "text"),
-    ("order_id", "text"),
-    ("campaign_id", "text"),
-    ("organization_id", "text"),
-    ("at", "timestamptz"),
-    ("visitor_hash", "text"),
-    ("user_agent", "text"),
-    ("referrer", "text"),
-    ("is_bot", "boolean"),
-    ("is_duplicate", "boolean"),
+    "id",
+    "link_id",
+    "order_id",
+    "campaign_id",
+    "organization_id",
+    "at",
+    "visitor_hash",
+    "user_agent",
+    "referrer",
+    "is_bot",
+    "is_duplicate",
 )
 
 
-# Rows per multi-row INSERT on SQLite (two parameters each, far below its variable limit).
+# Parameters per multi-row statement on SQLite: 1,000, far below its variable limit.
 SQLITE_CHUNK = 500
 
 
 def sqlite_time(at: datetime) -> str:
-    """A datetime as SQLAlchemy stores it on SQLite (UTC, no zone): the batch inserts write
-    through the driver to skip per-row parameter processing, which was most of their cost."""
+    """A datetime as SQLAlchemy stores it on SQLite (UTC, no zone)."""
+    if at.tzinfo is UTC:  # the clicks' own zone: one call instead of three
+        return at.isoformat(" ", "microseconds")[:-6]
     return at.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
@@ -134,45 +194,63 @@ def _is_postgresql(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def insert_clicks(session: Session, rows: list[tuple[object, ...]]) -> None:
-    """One statement for the batch (rows in CLICK_COLUMNS order): COPY on PostgreSQL, the
-    driver's executemany on SQLite."""
+def insert_clicks(session: Session, rows: list[tuple[Any, ...]]) -> None:
+    """One statement for the batch (rows in CLICK_COLUMNS order, `at` as `db_time` gives
+    it): COPY on PostgreSQL, the driver's executemany on SQLite."""
     if not rows:
         return
-    names = [name for name, _ in CLICK_COLUMNS]
+    driver = _driver(session)
     if _is_postgresql(session):
         # COPY, in this session's transaction: no statement to parse and no array literals to
         # quote (psycopg's text dumping of arrays was most of an unnest insert's cost).
-        driver: Any = session.connection().connection.driver_connection  # a psycopg connection
         with (
             driver.cursor() as cursor,
-            cursor.copy(f"COPY clicks ({', '.join(names)}) FROM STDIN") as copy,
+            cursor.copy(f"COPY clicks ({', '.join(CLICK_COLUMNS)}) FROM STDIN") as copy,
         ):
+            write = copy.write_row
             for row in rows:
-                copy.write_row(row)
+                write(row)
         return
-    at = names.index("at")
-    session.connection().exec_driver_sql(
-        f"INSERT INTO clicks ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
-        [(*row[:at], sqlite_time(row[at]), *row[at + 1 :]) for row in rows],  # type: ignore[arg-type]
+    driver.executemany(
+        f"INSERT INTO clicks ({', '.join(CLICK_COLUMNS)}) "
+        f"VALUES ({', '.join('?' * len(CLICK_COLUMNS))})",
+        rows,
     )
 
 
-def add_click_rollups(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Add each row's counts to its (order, hour), creating it when it is the first."""
+ROLLUP_COUNTS = ("clicks", "valid_clicks", "bot_clicks", "duplicate_clicks")
+
+
+def add_click_rollups(
+    session: Session, rows: list[tuple[str, datetime, str, str, int, int, int, int]]
+) -> None:
+    """Add each (link, hour, order, campaign, clicks, valid, bots, duplicates) row's counts
+    to its (link, hour), creating it when it is the first; one row per (link, hour). Sorted,
+    so two batches lock rows in the same order and cannot deadlock."""
     if not rows:
         return
-    table: Table = ClickRollup.__table__  # type: ignore[assignment]
-    statement = _insert(session, table)
-    excluded = statement.excluded
-    statement = statement.on_conflict_do_update(
-        index_elements=["link_id", "hour"],
-        set_={
-            name: table.c[name] + excluded[name]
-            for name in ("clicks", "valid_clicks", "bot_clicks", "duplicate_clicks")
-        },
+    rows = sorted(rows)
+    columns = f"link_id, hour, order_id, campaign_id, {', '.join(ROLLUP_COUNTS)}"
+    upsert = "ON CONFLICT (link_id, hour) DO UPDATE SET " + ", ".join(
+        f"{name} = click_rollups.{name} + excluded.{name}" for name in ROLLUP_COUNTS
     )
-    session.execute(statement, sorted(rows, key=lambda r: (r["link_id"], r["hour"])))
+    driver = _driver(session)
+    if _is_postgresql(session):
+        arrays = [
+            _pg_array([str(row[n]) for row in rows], element)
+            for n, element in enumerate(("text", "timestamptz", "text", "text", *["bigint"] * 4))
+        ]
+        with driver.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO click_rollups ({columns}) "
+                f"SELECT * FROM unnest({', '.join(sql for sql, _ in arrays)}) {upsert}",
+                [param for _, param in arrays],
+            )
+        return
+    driver.executemany(
+        f"INSERT INTO click_rollups ({columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) {upsert}",
+        [(link, sqlite_time(hour), *rest) for link, hour, *rest in rows],
+    )
 
 
 def prune_visits(session: Session, before: datetime) -> int:
