@@ -19,6 +19,8 @@ import pytest
 
 # Tests move the clock by weeks; tokens last a year here (expiry is tested by moving further).
 os.environ.setdefault("PAPPUS_ACCESS_TOKEN_MINUTES", str(365 * 24 * 60))
+# Thousands of apps start in one test process; frozen objects would never be collected.
+os.environ.setdefault("PAPPUS_FREEZE_HEAP_AT_START", "false")
 os.environ.setdefault(
     "PAPPUS_JOBS_SQLITE_PATH",
     str(Path(tempfile.gettempdir()) / f"pappus-test-jobs-{os.getpid()}.db"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
@@ -114,7 +115,10 @@ def create_app(
         if settings.discovery_preload:
             from pappus.creators.service import preload_discovery
 
-            preload_discovery(db)
+            preload_discovery(db, freeze_heap=settings.freeze_heap_at_start)
+        if settings.freeze_heap_at_start:
+            gc.collect()
+            gc.freeze()
         try:
             yield
         finally:

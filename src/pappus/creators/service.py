@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import weakref
@@ -192,9 +193,12 @@ def _rebuild_in_background(pool: Any, stale: DiscoveryIndex, bind: Any) -> threa
     return thread
 
 
-def preload_discovery(db: Database) -> threading.Thread:
+def preload_discovery(db: Database, *, freeze_heap: bool = False) -> threading.Thread:
     """Build this process's discovery index in the background (at start, so the first
-    search does not wait minutes at a million creators); `discovery_status` tells when."""
+    search does not wait minutes at a million creators); `discovery_status` tells when.
+    With `freeze_heap`, the index's objects are then moved out of the collector's reach
+    (its dictionaries of a million entries would otherwise be walked by every full
+    collection)."""
 
     def build() -> None:
         try:
@@ -202,6 +206,10 @@ def preload_discovery(db: Database) -> threading.Thread:
                 discovery_index(session)
         except Exception:  # a failed preload leaves the build to the first search
             logger.exception("building the discovery index at start failed")
+            return
+        if freeze_heap:
+            gc.collect()
+            gc.freeze()
 
     thread = threading.Thread(target=build, name="pappus-discovery-preload", daemon=True)
     thread.start()
