@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -150,3 +151,9 @@ def request_session(request: Request) -> Iterator[Session]:
 
 
 DbSession = Annotated[Session, Depends(request_session, scope="function")]
+
+
+def dialect_insert(session: Session, table: Any) -> Any:
+    """The session's dialect's INSERT, which knows ON CONFLICT on SQLite and PostgreSQL."""
+    module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return module.insert(table)

@@ -77,9 +77,9 @@ def campaign_report(
     """A campaign's spend, reach, engagement, clicks, conversions and ROAS, beside its
     benchmark and the brand's previous campaigns; comment sentiment, hot words, and share of
     voice against the named competitors."""
-    for name in [*(brand_term or []), *(competitor or [])]:
-        if not 1 <= len(name.strip()) <= 60:
-            raise InvalidInput("names are 1 to 60 characters", field="query.competitor")
+    for field, names in (("brand_term", brand_term), ("competitor", competitor)):
+        if any(not 1 <= len(name.strip()) <= 60 for name in names or []):
+            raise InvalidInput("names are 1 to 60 characters", field=f"query.{field}")
     report = reports.campaign_report(
         session, principal, campaign_id, brand_terms=brand_term, competitors=competitor
     )

@@ -27,12 +27,7 @@ from pappus.analytics.models import (
     Store,
     TrackingLink,
 )
-
-
-def _insert(session: Session, table: Table) -> Any:
-    """The dialect's INSERT, which knows ON CONFLICT on both SQLite and PostgreSQL."""
-    module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    return module.insert(table)
+from pappus.db import dialect_insert
 
 
 def add(session: Session, obj: object) -> None:
@@ -384,7 +379,7 @@ def insert_comments(session: Session, rows: list[dict[str, Any]]) -> set[str]:
         return set()
     table = PostComment.__table__
     statement = (
-        _insert(session, table)  # type: ignore[arg-type]
+        dialect_insert(session, table)
         .on_conflict_do_nothing(index_elements=["order_id", "external_id"])
         .returning(table.c.id)
     )

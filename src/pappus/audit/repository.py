@@ -7,11 +7,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table, bindparam, func, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from pappus.audit.models import GENESIS_HASH, AuditEntry, AuditHead
+from pappus.db import dialect_insert
 
 HEAD_ID = 1
 ENTRIES: Table = AuditEntry.__table__  # type: ignore[assignment]
@@ -25,10 +24,8 @@ def lock_head(session: Session) -> tuple[int, str]:
     )
     row = session.execute(query).first()
     if row is None:
-        dialect = session.get_bind().dialect.name
-        upsert = postgresql_insert if dialect == "postgresql" else sqlite_insert
         session.execute(
-            upsert(AuditHead)
+            dialect_insert(session, AuditHead.__table__)
             .values(id=HEAD_ID, sequence=0, hash=GENESIS_HASH)
             .on_conflict_do_nothing(index_elements=["id"])
         )

@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from datetime import date, datetime
 
 from sqlalchemy import or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from pappus.connectors.models import FollowerCount, OAuthState, SocialAccount
+from pappus.db import dialect_insert
 from pappus.kit.ids import new_id
 
 
@@ -87,8 +87,7 @@ def save_follower_counts(
     """Insert or correct one count per day (the platform's latest word wins)."""
     if not days:
         return
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    insert = dialect.insert(FollowerCount.__table__)
+    insert = dialect_insert(session, FollowerCount.__table__)
     upsert = insert.on_conflict_do_update(
         index_elements=["social_account_id", "day"], set_={"followers": insert.excluded.followers}
     )

@@ -135,7 +135,7 @@ def confirm_code(session: Session, creator_id: str, code: str) -> PappusError | 
         )
     elif not hmac.compare_digest(pending.code_hash, _code_hash(session, pending.id, code)):
         pending.attempts += 1
-        left = MAX_ATTEMPTS - pending.attempts
+        left = attempts_left(pending)
         if left <= 0:
             pending.status = "exhausted"
             failure = InvalidInput(

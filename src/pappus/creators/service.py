@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from pappus.accounts.principal import Principal
 from pappus.connectors import service as social
+from pappus.creators import contact
 from pappus.creators import repository as repo
 from pappus.creators.models import CreatorProfile
 from pappus.creators.schemas import (
@@ -71,8 +72,6 @@ def update_profile(session: Session, creator_id: str, changes: CreatorUpdate) ->
             continue
         if name == "contact_email" and value != profile.contact_email:
             # A new address is unproven: its verification, and any code in flight, go.
-            from pappus.creators import contact
-
             contact.forget_verification(session, profile)
         setattr(profile, name, value)
     session.flush()
@@ -158,13 +157,13 @@ def discovery_index(session: Session) -> DiscoveryIndex:
 _rebuilding: set[int] = set()
 
 
-def _rebuild_in_background(pool: Any, stale: DiscoveryIndex, bind: Any) -> threading.Thread | None:
+def _rebuild_in_background(pool: Any, stale: DiscoveryIndex, bind: Any) -> None:
     """Build a fresh index (bulk postings, empty delta) beside the one in use and swap it in
     when done; searches go on against the old one meanwhile (memory doubles for that time).
     Rows changed during the build are caught by the new index's first refresh."""
     with _indexes_lock:
         if id(stale) in _rebuilding:
-            return None
+            return
         _rebuilding.add(id(stale))
     engine = bind if isinstance(bind, Engine) else bind.engine
 
@@ -188,9 +187,7 @@ def _rebuild_in_background(pool: Any, stale: DiscoveryIndex, bind: Any) -> threa
             with _indexes_lock:
                 _rebuilding.discard(id(stale))
 
-    thread = threading.Thread(target=build, name="pappus-discovery-rebuild", daemon=True)
-    thread.start()
-    return thread
+    threading.Thread(target=build, name="pappus-discovery-rebuild", daemon=True).start()
 
 
 def preload_discovery(db: Database, *, freeze_heap: bool = False) -> threading.Thread:

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, func, or_, select, tuple_
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from pappus.db import dialect_insert
 from pappus.orders.models import Dispute, Draft, MetricSnapshot, Order, OrderEvent, Publication
 
 
@@ -289,9 +289,8 @@ def insert_snapshots(session: Session, rows: list[dict[str, object]]) -> set[str
     if not rows:
         return set()
     table = MetricSnapshot.__table__
-    module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     statement = (
-        module.insert(table)
+        dialect_insert(session, table)
         .on_conflict_do_nothing(index_elements=["order_id", "taken_at"])
         .returning(table.c.id)
     )
