@@ -92,16 +92,19 @@ def kill_after_the_release_legs() -> None:
 
 
 def kill_between_the_release_and_its_legs() -> None:
-    original = book_repository.insert_transfers
+    original = book_repository.write_transaction
 
-    def insert_then_maybe_die(session: Any, rows: list[dict[str, Any]]) -> None:
+    def write_then_maybe_die(
+        session: Any, transaction: dict[str, Any], accounts: Any, rows: list[dict[str, Any]]
+    ) -> bool:
         resolutions = [row for row in rows if row["kind"] == "post_pending"]
         if resolutions and len(rows) > len(resolutions):
-            original(session, resolutions)  # the hold's resolution only, then the crash
+            # the transaction, the balances and the hold's resolution only, then the crash
+            original(session, transaction, accounts, resolutions)
             die("hold posted, legs to creator and platform not written")
-        original(session, rows)
+        return original(session, transaction, accounts, rows)
 
-    book_repository.insert_transfers = insert_then_maybe_die  # type: ignore[assignment]
+    book_repository.write_transaction = write_then_maybe_die  # type: ignore[assignment]
 
 
 def main() -> None:

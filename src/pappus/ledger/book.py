@@ -98,20 +98,16 @@ def find_account(
     return repo.find_account(session, owner_kind, owner_id, purpose, currency)
 
 
-def _record_transaction(
-    session: Session,
+def _transaction_row(
     kind: str,
     reference: str,
     order_id: str | None,
     memo: str,
     details: dict[str, Any] | None,
     at: datetime,
-) -> str:
-    """INSERT the transaction row; DuplicateReference when its reference is already taken
-    (nothing is written then, and the caller's transaction stays usable)."""
-    transaction_id = new_id("ltx")
-    row = {
-        "id": transaction_id,
+) -> dict[str, Any]:
+    return {
+        "id": new_id("ltx"),
         "kind": kind,
         "reference": reference,
         "order_id": order_id,
@@ -119,9 +115,6 @@ def _record_transaction(
         "details": details or {},
         "created_at": at,
     }
-    if not repo.insert_transaction(session, row):
-        raise DuplicateReference(f"money movement {reference} was already recorded")
-    return transaction_id
 
 
 def _transfer_row(
@@ -200,13 +193,24 @@ def _posted_legs(
 
 
 def _write(
-    session: Session, accounts: dict[str, Balances], transfers: list[dict[str, Any]]
+    session: Session,
+    transaction: dict[str, Any],
+    accounts: dict[str, Balances],
+    transfers: list[dict[str, Any]],
 ) -> None:
-    """Check the balance rule on the changed, locked accounts, then write them and the
-    transfers."""
-    _check(accounts)
-    repo.write_balances(session, list(accounts.values()))
-    repo.insert_transfers(session, transfers)
+    """Check the balance rule on the changed, locked accounts, then record the transaction,
+    the new balances and the transfers. DuplicateReference when the reference is taken, even
+    if the funds would not suffice (nothing is written then, and the caller's transaction
+    stays usable)."""
+    reference = transaction["reference"]
+    try:
+        _check(accounts)
+    except InsufficientFunds:
+        if repo.reference_taken(session, reference):
+            raise DuplicateReference(f"money movement {reference} was already recorded") from None
+        raise
+    if not repo.write_transaction(session, transaction, list(accounts.values()), transfers):
+        raise DuplicateReference(f"money movement {reference} was already recorded")
     _audit(session, transfers)
 
 
@@ -258,8 +262,14 @@ def post(
     )
     at = now()
     currency = next(iter(accounts.values())).currency
-    transaction_id = _record_transaction(session, kind, reference, order_id, memo, details, at)
-    _write(session, accounts, _posted_legs(transaction_id, legs, accounts, currency, at))
+    transaction = _transaction_row(kind, reference, order_id, memo, details, at)
+    transaction_id: str = transaction["id"]
+    _write(
+        session,
+        transaction,
+        accounts,
+        _posted_legs(transaction_id, legs, accounts, currency, at),
+    )
     return transaction_id
 
 
@@ -280,12 +290,12 @@ def hold(
         raise ValueError("amounts are non-negative")
     accounts = _lock(session, [debit_account_id, credit_account_id])
     at = now()
-    transaction_id = _record_transaction(session, kind, reference, order_id, memo, details, at)
+    transaction = _transaction_row(kind, reference, order_id, memo, details, at)
     debit, credit = accounts[debit_account_id], accounts[credit_account_id]
     debit.debits_pending += amount
     credit.credits_pending += amount
     transfer = _transfer_row(
-        transaction_id,
+        transaction["id"],
         debit_account_id,
         credit_account_id,
         amount,
@@ -294,7 +304,7 @@ def hold(
         at,
         pending_amount=amount,
     )
-    _write(session, accounts, [transfer])
+    _write(session, transaction, accounts, [transfer])
     return str(transfer["id"])
 
 
@@ -327,7 +337,8 @@ def _resolve(
     if repo.is_resolved(session, pending.transfer_id):
         raise HoldAlreadyResolved(f"hold {pending.transfer_id} was already resolved")
     at = now()
-    transaction_id = _record_transaction(session, kind, reference, order_id, memo, details, at)
+    transaction = _transaction_row(kind, reference, order_id, memo, details, at)
+    transaction_id: str = transaction["id"]
     debit, credit = accounts[pending.debit_account_id], accounts[pending.credit_account_id]
     debit.debits_pending -= pending.amount
     credit.credits_pending -= pending.amount
@@ -347,7 +358,7 @@ def _resolve(
         )
     ]
     transfers += _posted_legs(transaction_id, then, accounts, pending.currency, at)
-    _write(session, accounts, transfers)
+    _write(session, transaction, accounts, transfers)
     return transaction_id
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -68,7 +69,7 @@ def _insert_unless_present(table: Table, unique: Sequence[str]) -> dict[str, Any
 
 
 _INSERT_ACCOUNT = _insert_unless_present(ACCOUNTS, ACCOUNT_KEY)
-_INSERT_TRANSACTION = _insert_unless_present(TRANSACTIONS, ("reference",))
+_INSERT_TRANSACTION = _insert_unless_present(TRANSACTIONS, ("reference",))["sqlite"]
 _INSERT_TRANSFERS = TRANSFERS.insert()
 _ACCOUNT_IDS = select(ACCOUNTS.c.id, *(ACCOUNTS.c[name] for name in ACCOUNT_KEY)).where(
     tuple_(*(ACCOUNTS.c[name] for name in ACCOUNT_KEY)).in_(bindparam("keys", expanding=True))
@@ -90,6 +91,9 @@ _WRITE_BALANCES = (
     update(ACCOUNTS)
     .where(ACCOUNTS.c.id == bindparam("account_id"))
     .values({name: bindparam(f"new_{name}") for name in BALANCE_COLUMNS})
+)
+_REFERENCE_TAKEN = select(TRANSACTIONS.c.id).where(
+    TRANSACTIONS.c.reference == bindparam("reference")
 )
 _RESOLUTION = select(TRANSFERS.c.id).where(TRANSFERS.c.resolves_id == bindparam("pending_id"))
 _PENDING = select(
@@ -146,28 +150,98 @@ def lock_balances(session: Session, account_ids: Sequence[str]) -> dict[str, Bal
     }
 
 
-def write_balances(session: Session, accounts: Sequence[Balances]) -> None:
-    """Write the locked accounts' balance columns back, and expire any copy the session holds
-    so an ORM read in the same session sees the new figures."""
-    rows = [
-        {"account_id": a.id, **{f"new_{name}": getattr(a, name) for name in BALANCE_COLUMNS}}
-        for a in accounts
-    ]
-    session.execute(_WRITE_BALANCES, rows)
+def _expire_loaded(session: Session, accounts: Sequence[Balances]) -> None:
+    """Expire any ORM copy of the written accounts, so a later read in the same session sees
+    the new figures."""
     for a in accounts:
         loaded = session.identity_map.get(session.identity_key(LedgerAccount, a.id))
         if loaded is not None:
             session.expire(loaded)
 
 
-def insert_transaction(session: Session, row: dict[str, Any]) -> bool:
-    """INSERT a transaction unless its reference was already recorded; whether it was."""
-    return session.scalar(_INSERT_TRANSACTION[_dialect(session)], row) is not None
+# PostgreSQL: the transaction, the balances and the transfers in one statement, one round
+# trip instead of three. The balances and transfers are written only when the transaction's
+# reference was free, so a duplicate leaves nothing behind and the caller's transaction
+# usable; the transfers' foreign key to the new transaction is checked at the end of the
+# statement, when the row is there.
+_WRITE_TRANSACTION_POSTGRESQL = """
+WITH tx AS (
+    INSERT INTO ledger_transactions (id, kind, reference, order_id, memo, details, created_at)
+    VALUES (%(id)s, %(kind)s, %(reference)s, %(order_id)s, %(memo)s, %(details)s::json,
+            %(created_at)s)
+    ON CONFLICT (reference) DO NOTHING
+    RETURNING id
+), balances AS (
+    UPDATE ledger_accounts AS a
+    SET debits_pending = b.debits_pending, debits_posted = b.debits_posted,
+        credits_pending = b.credits_pending, credits_posted = b.credits_posted
+    FROM unnest(%(account_ids)s::text[], %(debits_pending)s::bigint[],
+                %(debits_posted)s::bigint[], %(credits_pending)s::bigint[],
+                %(credits_posted)s::bigint[])
+         AS b(id, debits_pending, debits_posted, credits_pending, credits_posted)
+    WHERE a.id = b.id AND EXISTS (SELECT FROM tx)
+), transfers AS (
+    INSERT INTO ledger_transfers (id, transaction_id, debit_account_id, credit_account_id,
+                                  amount, currency, kind, resolves_id, pending_amount,
+                                  created_at)
+    SELECT t.id, tx.id, t.debit_account_id, t.credit_account_id, t.amount, t.currency, t.kind,
+           t.resolves_id, t.pending_amount, t.created_at
+    FROM tx, unnest(%(transfer_ids)s::text[], %(debit_account_ids)s::text[],
+                    %(credit_account_ids)s::text[], %(amounts)s::bigint[],
+                    %(currencies)s::text[], %(kinds)s::text[], %(resolves_ids)s::text[],
+                    %(pending_amounts)s::bigint[], %(created_ats)s::timestamptz[])
+         AS t(id, debit_account_id, credit_account_id, amount, currency, kind, resolves_id,
+              pending_amount, created_at)
+)
+SELECT id FROM tx
+"""
 
 
-def insert_transfers(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    if rows:
-        session.execute(_INSERT_TRANSFERS, list(rows))
+def write_transaction(
+    session: Session,
+    transaction: dict[str, Any],
+    accounts: Sequence[Balances],
+    transfers: Sequence[dict[str, Any]],
+) -> bool:
+    """Record a transaction with its transfers and the locked accounts' new balance columns,
+    unless its reference was already recorded; whether it was (nothing is written if not)."""
+    if _dialect(session) == "postgresql":
+        params = {
+            **transaction,
+            "details": json.dumps(transaction["details"]),
+            "account_ids": [a.id for a in accounts],
+            **{name: [getattr(a, name) for a in accounts] for name in BALANCE_COLUMNS},
+            "transfer_ids": [t["id"] for t in transfers],
+            "debit_account_ids": [t["debit_account_id"] for t in transfers],
+            "credit_account_ids": [t["credit_account_id"] for t in transfers],
+            "amounts": [t["amount"] for t in transfers],
+            "currencies": [t["currency"] for t in transfers],
+            "kinds": [t["kind"] for t in transfers],
+            "resolves_ids": [t["resolves_id"] for t in transfers],
+            "pending_amounts": [t["pending_amount"] for t in transfers],
+            "created_ats": [t["created_at"] for t in transfers],
+        }
+        recorded = session.connection().exec_driver_sql(_WRITE_TRANSACTION_POSTGRESQL, params)
+        if recorded.first() is None:
+            return False
+    else:  # SQLite runs in process: separate statements cost no round trips
+        if session.scalar(_INSERT_TRANSACTION, transaction) is None:
+            return False
+        session.execute(
+            _WRITE_BALANCES,
+            [
+                {"account_id": a.id, **{f"new_{n}": getattr(a, n) for n in BALANCE_COLUMNS}}
+                for a in accounts
+            ],
+        )
+        if transfers:
+            session.execute(_INSERT_TRANSFERS, list(transfers))
+    _expire_loaded(session, accounts)
+    return True
+
+
+def reference_taken(session: Session, reference: str) -> bool:
+    return session.scalar(_REFERENCE_TAKEN, {"reference": reference}) is not None
 
 
 def is_resolved(session: Session, pending_id: str) -> bool:
