@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import event, text
+from sqlalchemy.exc import OperationalError
 
 from pappus import db as db_module
 from pappus.db import Database
+
+
+@pytest.fixture
+def postgres_db(db: Database, backend: str) -> Database:
+    if backend != "postgresql":
+        pytest.skip("SQLite has no connections to ping")
+    return db
 
 
 def _statements(database: Database) -> list[str]:
@@ -31,43 +39,35 @@ def _kill_pooled_connection(database: Database) -> None:
         other.dispose()
 
 
-def test_a_connection_in_use_a_moment_ago_is_not_pinged(db: Database, backend: str) -> None:
-    if backend != "postgresql":
-        pytest.skip("SQLite has no connections to ping")
-    with db.unit_of_work() as session:
+def test_a_connection_in_use_a_moment_ago_is_not_pinged(postgres_db: Database) -> None:
+    with postgres_db.unit_of_work() as session:
         session.execute(text("SELECT 1"))
     pings: list[object] = []
-    original = db.engine.dialect.do_ping
-    db.engine.dialect.do_ping = lambda conn: pings.append(conn) or original(conn)  # type: ignore[method-assign]
-    with db.unit_of_work() as session:
+    original = postgres_db.engine.dialect.do_ping
+    postgres_db.engine.dialect.do_ping = lambda conn: pings.append(conn) or original(conn)  # type: ignore[method-assign]
+    with postgres_db.unit_of_work() as session:
         session.execute(text("SELECT 2"))
     assert pings == []
 
 
 def test_a_dead_idle_connection_is_replaced_before_use(
-    db: Database, backend: str, monkeypatch: pytest.MonkeyPatch
+    postgres_db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if backend != "postgresql":
-        pytest.skip("SQLite has no connections to ping")
     monkeypatch.setattr(db_module, "PING_AFTER_IDLE_SECONDS", 0.0)
-    _kill_pooled_connection(db)
-    statements = _statements(db)
-    with db.unit_of_work() as session:
+    _kill_pooled_connection(postgres_db)
+    statements = _statements(postgres_db)
+    with postgres_db.unit_of_work() as session:
         assert session.execute(text("SELECT 41 + 1")).scalar_one() == 42
     assert statements == ["SELECT 41 + 1"]
 
 
 def test_a_connection_killed_while_in_use_recently_fails_once_then_recovers(
-    db: Database, backend: str, monkeypatch: pytest.MonkeyPatch
+    postgres_db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The trade-off of not pinging busy connections: one failed statement, not more."""
-    if backend != "postgresql":
-        pytest.skip("SQLite has no connections to ping")
     monkeypatch.setattr(db_module, "PING_AFTER_IDLE_SECONDS", 3600.0)
-    _kill_pooled_connection(db)
-    from sqlalchemy.exc import OperationalError
-
-    with pytest.raises(OperationalError), db.unit_of_work() as session:
+    _kill_pooled_connection(postgres_db)
+    with pytest.raises(OperationalError), postgres_db.unit_of_work() as session:
         session.execute(text("SELECT 1"))
-    with db.unit_of_work() as session:
+    with postgres_db.unit_of_work() as session:
         assert session.execute(text("SELECT 1")).scalar_one() == 1

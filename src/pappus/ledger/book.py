@@ -206,10 +206,12 @@ def _write(
     try:
         _check(accounts)
     except InsufficientFunds:
-        if repo.reference_taken(session, reference):
-            raise DuplicateReference(f"money movement {reference} was already recorded") from None
-        raise
-    if not repo.write_transaction(session, transaction, list(accounts.values()), transfers):
+        if repo.transaction_by_reference(session, reference) is None:
+            raise
+        written = False  # a replay: report the reference, not the shortfall
+    else:
+        written = repo.write_transaction(session, transaction, list(accounts.values()), transfers)
+    if not written:
         raise DuplicateReference(f"money movement {reference} was already recorded")
     _audit(session, transfers)
 

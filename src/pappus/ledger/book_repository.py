@@ -92,9 +92,6 @@ _WRITE_BALANCES = (
     .where(ACCOUNTS.c.id == bindparam("account_id"))
     .values({name: bindparam(f"new_{name}") for name in BALANCE_COLUMNS})
 )
-_REFERENCE_TAKEN = select(TRANSACTIONS.c.id).where(
-    TRANSACTIONS.c.reference == bindparam("reference")
-)
 _RESOLUTION = select(TRANSFERS.c.id).where(TRANSFERS.c.resolves_id == bindparam("pending_id"))
 _PENDING = select(
     TRANSFERS.c.id,
@@ -238,10 +235,6 @@ def write_transaction(
             session.execute(_INSERT_TRANSFERS, list(transfers))
     _expire_loaded(session, accounts)
     return True
-
-
-def reference_taken(session: Session, reference: str) -> bool:
-    return session.scalar(_REFERENCE_TAKEN, {"reference": reference}) is not None
 
 
 def is_resolved(session: Session, pending_id: str) -> bool:
