@@ -477,17 +477,23 @@ def _start_order(
 
 def authorize_application_decision(
     session: Session, principal: Principal, application_id: str
-) -> None:
-    _, campaign = _application_for(session, principal, application_id)
+) -> tuple[Application, Campaign]:
+    """Raise unless the caller may decide on the application; it and its campaign."""
+    application, campaign = _application_for(session, principal, application_id)
     principal.require_org(
         campaign.organization_id, Access.write, "campaigns:write", what="application"
     )
+    return application, campaign
 
 
-def authorize_invitation_answer(session: Session, principal: Principal, invitation_id: str) -> None:
-    invitation, _ = _invitation_for(session, principal, invitation_id)
+def authorize_invitation_answer(
+    session: Session, principal: Principal, invitation_id: str
+) -> tuple[Invitation, Campaign]:
+    """Raise unless the caller is the invited creator; the invitation and its campaign."""
+    invitation, campaign = _invitation_for(session, principal, invitation_id)
     if principal.creator_id != invitation.creator_id:
         raise Forbidden("only the invited creator can answer an invitation")
+    return invitation, campaign
 
 
 def accept_application(

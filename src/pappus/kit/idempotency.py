@@ -82,15 +82,17 @@ def run_idempotent(
     payload: Any,
     operation: Callable[[], Any],
     status_code: int = 200,
-    authorize: Callable[[], None] | None = None,
+    authorize: Callable[[], object] | None = None,
 ) -> JSONResponse:
     """Run `operation` at most once per (scope, key) and answer replays with its response.
 
     `authorize` runs first, on replays too, so a caller who lost access since the first
-    request cannot read its stored response.
+    request cannot read its stored response. What it returns is held as long as the session:
+    the identity map keeps only weak references, so rows the check loaded and returned are
+    found there by `operation` instead of being read again.
     """
     if authorize is not None:
-        authorize()
+        session.info.setdefault("authorized", []).append(authorize())
     if key is None:
         return JSONResponse(jsonable_encoder(operation()), status_code=status_code)
     if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():

@@ -198,31 +198,31 @@ def create_order(
     at = clock_now()
     contract = build_contract(terms, at)
     money = contract["money"]
-    order = Order(
-        campaign_id=terms.campaign_id,
-        organization_id=terms.organization_id,
-        creator_id=terms.creator_id,
-        source_kind=terms.source_kind,
-        source_id=terms.source_id,
-        state=State.awaiting_draft,
-        workflow_version=WORKFLOW_VERSION,
-        contract=contract,
-        contract_sha256=hashlib.sha256(_canonical(contract)).hexdigest(),
-        currency=terms.currency,
-        price_amount=terms.price_amount,
-        escrow_amount=money["escrow_amount"],
-        revision_limit=contract["revision_limit"],
-        draft_due_at=deadline(at, contract["deadlines"]["draft_due_days"]),
-        created_at=at,
-        updated_at=at,
+    order = repo.insert_order(
+        session,
+        {
+            "campaign_id": terms.campaign_id,
+            "organization_id": terms.organization_id,
+            "creator_id": terms.creator_id,
+            "source_kind": terms.source_kind,
+            "source_id": terms.source_id,
+            "state": State.awaiting_draft,
+            "workflow_version": WORKFLOW_VERSION,
+            "contract": contract,
+            "contract_sha256": hashlib.sha256(_canonical(contract)).hexdigest(),
+            "currency": terms.currency,
+            "price_amount": terms.price_amount,
+            "escrow_amount": money["escrow_amount"],
+            "revision_limit": contract["revision_limit"],
+            "draft_due_at": deadline(at, contract["deadlines"]["draft_due_days"]),
+            "created_at": at,
+            "updated_at": at,
+        },
     )
-    try:
-        with session.begin_nested():
-            repo.add(session, order)
-    except IntegrityError:
+    if order is None:
         raise AlreadyHasOrder(
             "this creator already has an order for this campaign", code="order_exists"
-        ) from None
+        )
     _record_event(
         session,
         order,
@@ -233,6 +233,7 @@ def create_order(
         actor_id,
         {"contract_sha256": order.contract_sha256, "escrow_amount": order.escrow_amount},
         at,
+        first=True,
     )
     # Last, so the brand wallet's row lock is held for as little of the transaction as can be:
     # every accept of one brand queues on it.
@@ -613,8 +614,12 @@ def _record_event(
     actor_id: str | None,
     data: dict[str, Any],
     at: datetime,
-) -> OrderEvent:
-    previous = repo.last_event(session, order.id)
+    *,
+    first: bool = False,
+) -> None:
+    """Append the next event of the order's hash chain, and its audit entry. `first` says the
+    order was created in this transaction, so there is no previous event to read."""
+    previous = None if first else repo.last_event(session, order.id)
     sequence = previous.sequence + 1 if previous else 1
     prev_hash = previous.hash if previous else GENESIS_HASH
     body = {
@@ -628,24 +633,25 @@ def _record_event(
         "data": data,
         "created_at": at.isoformat(),
     }
-    event = OrderEvent(
-        order_id=order.id,
-        sequence=sequence,
-        action=action,
-        from_state=from_state,
-        to_state=to_state,
-        actor_kind=str(actor),
-        actor_id=actor_id,
-        data=json.loads(_canonical(data)),
-        prev_hash=prev_hash,
-        hash=hashlib.sha256(prev_hash.encode() + _canonical(body)).hexdigest(),
-        created_at=at,
+    event_hash = hashlib.sha256(prev_hash.encode() + _canonical(body)).hexdigest()
+    inserted = repo.insert_event(
+        session,
+        {
+            "order_id": order.id,
+            "sequence": sequence,
+            "action": action,
+            "from_state": from_state,
+            "to_state": to_state,
+            "actor_kind": str(actor),
+            "actor_id": actor_id,
+            "data": json.loads(_canonical(data)),
+            "prev_hash": prev_hash,
+            "hash": event_hash,
+            "created_at": at,
+        },
     )
-    try:
-        with session.begin_nested():
-            repo.add(session, event)
-    except IntegrityError:
-        raise OrderChanged("the order changed while this request ran; reload and retry") from None
+    if not inserted:
+        raise OrderChanged("the order changed while this request ran; reload and retry")
     audit.record(
         session,
         f"order.{action}",
@@ -653,10 +659,9 @@ def _record_event(
         order.id,
         actor_kind=str(actor),
         actor_id=actor_id,
-        data={"from_state": from_state, "to_state": to_state, "event_hash": event.hash, **data},
+        data={"from_state": from_state, "to_state": to_state, "event_hash": event_hash, **data},
         at=at,
     )
-    return event
 
 
 def verify_event_chain(session: Session, order_id: str) -> bool:
@@ -961,9 +966,11 @@ def get_publication(session: Session, principal: Principal, order_id: str) -> Pu
     return publication
 
 
-def authorize_action(session: Session, principal: Principal, order_id: str, action: str) -> None:
-    """Raise unless the caller may ever take `action` on this order (state aside)."""
-    _pick_actor(principal, get_order(session, principal, order_id), action)
+def authorize_action(session: Session, principal: Principal, order_id: str, action: str) -> Order:
+    """Raise unless the caller may ever take `action` on this order (state aside); the order."""
+    order = get_order(session, principal, order_id)
+    _pick_actor(principal, order, action)
+    return order
 
 
 def cancel(session: Session, principal: Principal, order_id: str, reason: str) -> Order:
