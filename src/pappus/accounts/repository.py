@@ -86,6 +86,24 @@ def find_token(session: Session, token_hash: str) -> tuple[AuthToken, User] | No
     return (row[0], row[1]) if row else None
 
 
+def find_token_with_roles(
+    session: Session, token_hash: str
+) -> tuple[AuthToken, User, dict[str, str]] | None:
+    """The token, its user and the user's role in each organization, in one query: it runs
+    on every authenticated request."""
+    rows = session.execute(
+        select(AuthToken, User, Membership.organization_id, Membership.role)
+        .join(User, User.id == AuthToken.user_id)
+        .outerjoin(Membership, Membership.user_id == User.id)
+        .where(AuthToken.token_hash == token_hash)
+        .order_by(Membership.id)
+    ).all()
+    if not rows:
+        return None
+    roles = {organization_id: role for _, _, organization_id, role in rows if organization_id}
+    return rows[0][0], rows[0][1], roles
+
+
 def revoke_token(session: Session, token_id: str, at: datetime) -> bool:
     """Revoke once; False when another request revoked it first (a refresh replay)."""
     result = session.execute(

@@ -162,19 +162,23 @@ def principal_for_token(session: Session, secret: str) -> Principal:
     """Resolve a bearer secret: a user access token or an organization API key."""
     if secret.startswith("pk_"):
         return _principal_for_api_key(session, secret)
-    found = repo.find_token(session, digest(secret))
+    found = repo.find_token_with_roles(session, digest(secret))
     if found is None or found[0].kind != "access":
         raise Unauthenticated("the bearer token is not valid", code="invalid_token")
-    token, user = found
+    token, user, roles = found
     if token.revoked_at is not None or token.expires_at <= now():
         raise Unauthenticated("the bearer token has expired or was revoked", code="token_expired")
     if not user.is_active:
         raise Unauthenticated("this account is disabled", code="account_disabled")
-    return principal_for_user(session, user)
+    return _user_principal(session, user, roles)
 
 
 def principal_for_user(session: Session, user: User) -> Principal:
     roles = {m.organization_id: m.role for m, _ in repo.memberships_of(session, user.id)}
+    return _user_principal(session, user, roles)
+
+
+def _user_principal(session: Session, user: User, roles: dict[str, str]) -> Principal:
     creator_id = (
         creators.profile_id_for_user(session, user.id) if user.kind == UserKind.creator else None
     )
