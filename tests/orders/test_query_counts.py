@@ -72,3 +72,36 @@ def test_campaign_and_application_lists_are_constant(world: World) -> None:
         ok(world.client.get(url, headers=brand.headers))
         ok(world.client.get("/api/v1/campaigns", headers=brand.headers))
     assert len(five) == len(one)
+
+
+def test_accept_and_cancel_read_each_row_once_and_take_no_savepoints(world: World) -> None:
+    """The authorization check's rows serve the operation; inserts that can lose a race use
+    ON CONFLICT, not a savepoint (two more round trips each on PostgreSQL)."""
+    brand = world.brand()
+    application = world.application(world.creator(), world.campaign(brand))
+    sent: list[str] = []
+
+    def record(conn, cursor, statement, params, context, executemany):  # type: ignore[no-untyped-def]
+        sent.append(" ".join(statement.split()))
+
+    event.listen(world.db.engine, "before_cursor_execute", record)
+    try:
+        url = f"/api/v1/applications/{application['id']}/accept"
+        order_id = ok(world.client.post(url, headers=brand.headers), 201)["order"]["id"]
+        accept = list(sent)
+        sent.clear()
+        url = f"/api/v1/orders/{order_id}/cancel"
+        ok(world.client.post(url, json={"reason": "changed plans"}, headers=brand.headers))
+        cancel = list(sent)
+    finally:
+        event.remove(world.db.engine, "before_cursor_execute", record)
+
+    def selects(statements: list[str], table: str) -> int:
+        return sum(s.startswith(f"SELECT {table}.id,") for s in statements)
+
+    for statements in (accept, cancel):
+        assert not [s for s in statements if s.upper().startswith("SAVEPOINT")], statements
+    assert selects(accept, "applications") == 1, accept
+    assert selects(accept, "campaigns") == 2, accept  # the read, then the row lock
+    assert selects(accept, "order_events") == 0, accept  # a new order has no previous event
+    assert selects(cancel, "orders") == 1, cancel
