@@ -441,3 +441,27 @@ def test_a_key_of_255_characters_is_accepted_and_replays(
     replay = accept(world, application["id"], brand, key)
     assert replay.headers[REPLAYED] == "true" and replay.json() == first.json()
     assert len(order_ids(world, brand)) == 1
+
+
+def test_a_key_stored_since_the_lookup_refuses_the_request_and_keeps_nothing(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The unique (caller, key) row is the last line of defence behind the locks: if a first
+    request's row appears after this one looked, this one is refused and rolled back whole."""
+    from pappus.kit import idempotency
+
+    brand = world.brand(funded=0)
+    url = f"{API}/wallet/deposits"
+    body = {"amount": 500_000, "currency": "CNY", "organization_id": brand.organization_id}
+    first = world.client.post(url, json=body, headers=keyed(brand, "dep-late"))
+    assert first.status_code == 201, first.text
+    before = db_state(world.db)
+    monkeypatch.setattr(idempotency, "_find", lambda *_args: None)  # as if not there yet
+    assert_problem(
+        world.client.post(url, json=body, headers=keyed(brand, "dep-late")),
+        409,
+        "idempotency_in_progress",
+    )
+    assert db_state(world.db) == before
+    deposits = ok(world.client.get(url, headers=brand.headers))["items"]
+    assert [d["id"] for d in deposits] == [first.json()["id"]]

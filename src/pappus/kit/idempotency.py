@@ -20,10 +20,9 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import JSON, String, UniqueConstraint, select, text
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from pappus.db import Base
+from pappus.db import Base, dialect_insert
 from pappus.errors import Conflict, InvalidInput
 from pappus.kit.clock import now
 from pappus.kit.ids import new_id
@@ -113,21 +112,29 @@ def run_idempotent(
     if existing is not None:
         return _replay(existing, fingerprint)
     body = _json_body(operation())
-    record = IdempotencyRecord(
-        scope=scope,
-        key=key,
-        method=request.method,
-        path=request.url.path,
-        request_hash=fingerprint,
-        response_status=status_code,
-        response_body=body,
+    record = {
+        "id": new_id("idk"),
+        "scope": scope,
+        "key": key,
+        "method": request.method,
+        "path": request.url.path,
+        "request_hash": fingerprint,
+        "response_status": status_code,
+        "response_body": body,
+        "created_at": now(),
+    }
+    # The advisory lock (PostgreSQL) or the write lock (SQLite) already keeps a second request
+    # with this key out; the unique row is the last line of defence. ON CONFLICT rather than a
+    # savepoint: one round trip, not three, and the transaction stays usable.
+    table = IdempotencyRecord.__table__
+    statement = (
+        dialect_insert(session, table)
+        .values(record)
+        .on_conflict_do_nothing(index_elements=["scope", "key"])
+        .returning(table.c.id)
     )
-    try:
-        with session.begin_nested():
-            session.add(record)
-            session.flush()
-    except IntegrityError:
-        raise IdempotencyInProgress("retry once the first request has finished") from None
+    if session.scalar(statement) is None:
+        raise IdempotencyInProgress("retry once the first request has finished")
     return JSONResponse(body, status_code=status_code)
 
 
