@@ -45,7 +45,7 @@ class BookSetup:
     wallet_ids: list[str]
     creator_owners: list[str]
     creator_ids: list[str]
-    platform_id: str
+    platform_ids: dict[str, str]  # the platform revenue accounts, by owner id
 
 
 def prepare_book(url: str, backend: str, wallets: int) -> BookSetup:
@@ -70,7 +70,10 @@ def prepare_book(url: str, backend: str, wallets: int) -> BookSetup:
             creator_ids = [
                 book.account_id(session, "creator_pending", c, CURRENCY) for c in creators
             ]
-            platform = book.account_id(session, "platform_revenue", book.PLATFORM_OWNER, CURRENCY)
+            platform = {
+                owner: book.account_id(session, "platform_revenue", owner, CURRENCY)
+                for owner in book.PLATFORM_REVENUE_OWNERS
+            }
             return BookSetup(url, backend, owners, wallet_ids, creators, creator_ids, platform)
     finally:
         db.dispose()
@@ -354,13 +357,16 @@ def floor_client(
     setup: BookSetup, worker: int, finished: list[str], raw: list[RawLedger]
 ) -> Iterator[Cycle]:
     from pappus.kit.ids import new_id
+    from pappus.ledger.book import platform_revenue_owner
 
     connection = raw_connection(setup)
     ledger = RawLedger(connection, setup.backend == "postgresql")
     raw.append(ledger)
     wallet = setup.wallet_ids[worker]
     creators = itertools.cycle(rotated(setup.creator_ids, worker))
-    platform = setup.platform_id
+
+    def platform(order_id: str) -> str:  # the revenue account the book would credit
+        return setup.platform_ids[platform_revenue_owner(order_id)]
 
     def cycle(tally: Tally) -> None:
         creator = next(creators)
@@ -370,7 +376,7 @@ def floor_client(
             if held is FAILED:
                 continue
             if ending == RELEASE:
-                end = partial(ledger.release, held, wallet, creator, platform)
+                end = partial(ledger.release, held, wallet, creator, platform(order_id))
             else:
                 end = partial(ledger.refund, held, wallet)
             if timed(tally, ending, end) is not FAILED:

@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from pappus.kit.clock import clock
 from pappus.ledger import book, payouts
 from pappus.ledger import service as ledger
-from pappus.ledger.book import PLATFORM_OWNER, InsufficientFunds
+from pappus.ledger.book import InsufficientFunds, platform_revenue_owner
 from pappus.ledger.book_models import LedgerAccount, LedgerTransaction
 from pappus.ledger.payment_models import Deposit
 from pappus.orders import service as orders
@@ -225,7 +225,12 @@ def test_six_settlements_of_one_order_at_once_settle_it_once(world: World) -> No
     paid = to_creator + to_platform
     assert columns(world, "brand_wallet", brand.organization_id) == (0, paid, 0, 100_000_000)
     assert columns(world, "creator_pending", creator.creator_id) == (0, 0, 0, to_creator)
-    assert columns(world, "platform_revenue", PLATFORM_OWNER) == (0, 0, 0, to_platform)
+    assert columns(world, "platform_revenue", platform_revenue_owner(order_id)) == (
+        0,
+        0,
+        0,
+        to_platform,
+    )
     assert columns(world, "order_escrow", order_id) == (0, paid, 0, paid)
     settled = transactions(world, "escrow_release") + transactions(world, "escrow_refund")
     assert settled == 1

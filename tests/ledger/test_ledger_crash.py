@@ -29,7 +29,7 @@ from pappus.db import Database
 from pappus.kit.clock import clock
 from pappus.ledger import book, payouts
 from pappus.ledger import service as ledger
-from pappus.ledger.book import PLATFORM_OWNER
+from pappus.ledger.book import platform_revenue_owner
 from pappus.ledger.book_models import LedgerTransaction
 from pappus.ledger.payment_models import Payout
 from pappus.orders import service as orders
@@ -247,5 +247,5 @@ def test_an_escrow_release_killed_before_commit_settles_once_on_retry(
     assert columns(db, "brand_wallet", brand.organization_id) == (0, 550_000, 0, 100_000_000)
     assert columns(db, "order_escrow", order_id) == (0, 550_000, 0, 550_000)
     assert columns(db, "creator_pending", creator.creator_id) == (0, 0, 0, EARNED)
-    assert columns(db, "platform_revenue", PLATFORM_OWNER) == (0, 0, 0, 75_000)
+    assert columns(db, "platform_revenue", platform_revenue_owner(order_id)) == (0, 0, 0, 75_000)
     assert violations(db) == []

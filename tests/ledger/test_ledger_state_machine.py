@@ -46,12 +46,12 @@ from pappus.kit.clock import clock
 from pappus.ledger import book, payouts
 from pappus.ledger import service as ledger
 from pappus.ledger.book import (
-    PLATFORM_OWNER,
     PURPOSES,
     DuplicateReference,
     HoldAlreadyResolved,
     InsufficientFunds,
     Leg,
+    platform_revenue_owner,
 )
 from pappus.ledger.book_models import LedgerAccount, LedgerTransaction
 from pappus.ledger.check import check_ledger
@@ -174,8 +174,8 @@ def creator_available(creator_id: str, currency: str) -> Key:
     return ("creator_available", creator_id, currency)
 
 
-def revenue(currency: str) -> Key:
-    return ("platform_revenue", PLATFORM_OWNER, currency)
+def revenue(order_id: str, currency: str) -> Key:
+    return ("platform_revenue", platform_revenue_owner(order_id), currency)
 
 
 def deposit_clearing(currency: str) -> Key:
@@ -501,7 +501,7 @@ class LedgerWalk(RuleBasedStateMachine):
         cur, held = order.currency, escrow(order.order_id, order.currency)
         self.book.resolve(wallet(order.organization_id, cur), held, order.amount, posted)
         self.book.post(held, creator_pending(order.creator_id, cur), to_creator)
-        self.book.post(held, revenue(cur), to_platform)
+        self.book.post(held, revenue(order.order_id, cur), to_platform)
         if to_creator:
             self.releases.append(
                 ModelRelease(transaction_id, order.creator_id, cur, to_creator, self.hours)
@@ -714,7 +714,7 @@ def test_a_known_walk_ends_where_the_arithmetic_says(world: World) -> None:
         columns = walk.book.nonzero()
         assert columns[creator_available(creator, "CNY")] == (0, 400_000, 0, 522_500)
         assert columns[wallet(org, "CNY")] == (0, 605_000, 0, 1_000_000)
-        assert columns[revenue("CNY")] == (0, 0, 0, 82_500)
+        assert columns[revenue(order.order_id, "CNY")] == (0, 0, 0, 82_500)
         assert columns[payout_clearing("CNY")] == (0, 0, 0, 400_000)
         # deposit, hold, release, maturity, two payout holds, a payout and a return
         assert walk.transactions == 8

@@ -10,6 +10,7 @@ from datetime import timedelta
 from sqlalchemy import text
 
 from pappus.kit.clock import clock
+from pappus.ledger import book
 from pappus.ledger import service as ledger
 from pappus.ledger.payments import SIGNATURE_HEADER, sandbox_event, sign
 from pappus.orders import service as orders
@@ -258,3 +259,31 @@ def test_csv_export_walks_every_page(world: World, monkeypatch) -> None:  # type
         300_000,
         100_000,
     ]
+
+
+def test_fees_spread_over_the_revenue_accounts_by_order_and_sum_to_what_was_charged(
+    world: World,
+) -> None:
+    brand = world.brand(funded=1_000_000)
+    # order ids whose fees land in different revenue accounts, and one twice over
+    order_ids = [f"ord_shard_{n}" for n in range(40)]
+    owners = {order_id: book.platform_revenue_owner(order_id) for order_id in order_ids}
+    assert set(owners.values()) == set(book.PLATFORM_REVENUE_OWNERS)
+    assert all(book.platform_revenue_owner(o) == owner for o, owner in owners.items())
+    for n, order_id in enumerate(order_ids):
+        with world.db.unit_of_work() as session:
+            held = ledger.EscrowHold(order_id, brand.organization_id, "crt_x", "CNY", 10_000)
+            ledger.place_escrow_hold(session, held)
+        with world.db.unit_of_work() as session:
+            split = ledger.EscrowSettlement(order_id, 8_000, 1_000 + n, 1_000 - n, "test")
+            ledger.settle_escrow(session, split)
+    with world.db.unit_of_work(write=False) as session:
+        revenue = {
+            owner: book.find_account(session, "platform_revenue", owner, "CNY")
+            for owner in set(owners.values())
+        }
+        for owner, account in revenue.items():
+            charged = sum(1_000 + n for n, o in enumerate(order_ids) if owners[o] == owner)
+            assert account is not None and account.balance == charged, owner
+        assert sum(a.balance for a in revenue.values() if a) == sum(1_000 + n for n in range(40))
+    assert check(world) == []

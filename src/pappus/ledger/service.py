@@ -26,7 +26,7 @@ from pappus.kit.clock import now
 from pappus.ledger import book
 from pappus.ledger import book_repository as book_repo
 from pappus.ledger import repository as repo
-from pappus.ledger.book import PLATFORM_OWNER, InsufficientFunds, Leg
+from pappus.ledger.book import InsufficientFunds, Leg, platform_revenue_owner
 from pappus.ledger.check import Violation, check_ledger
 from pappus.ledger.payment_models import Deposit
 from pappus.ledger.payments import PROVIDERS, SANDBOX, InvalidSignature, sandbox_event, sign, verify
@@ -104,7 +104,11 @@ def settle_escrow(session: Session, settlement: EscrowSettlement) -> None:
         (amount, (purpose, owner_id, currency))
         for amount, purpose, owner_id in (
             (settlement.to_creator, "creator_pending", creator_id),
-            (settlement.to_platform, "platform_revenue", PLATFORM_OWNER),
+            (
+                settlement.to_platform,
+                "platform_revenue",
+                platform_revenue_owner(settlement.order_id),
+            ),
         )
         if amount
     ]
