@@ -326,18 +326,6 @@ def accounts_of_owner(session: Session, owner_kind: str, owner_id: str) -> Seque
     ).all()
 
 
-def all_accounts(session: Session) -> Sequence[LedgerAccount]:
-    return session.scalars(select(LedgerAccount).order_by(LedgerAccount.id)).all()
-
-
-def all_transfers(session: Session) -> Sequence[LedgerTransfer]:
-    return session.scalars(select(LedgerTransfer).order_by(LedgerTransfer.id)).all()
-
-
-def all_transactions(session: Session) -> Sequence[LedgerTransaction]:
-    return session.scalars(select(LedgerTransaction).order_by(LedgerTransaction.id)).all()
-
-
 def order_movements(session: Session, order_id: str) -> list[dict[str, Any]]:
     """Every transfer of the order's ledger transactions, oldest first, with both accounts'
     purpose and owner (for the order's dossier)."""

@@ -23,7 +23,7 @@ from pappus.audit import service as audit
 from pappus.db import after_commit
 from pappus.errors import Conflict, Forbidden, InvalidInput, NotFound
 from pappus.kit.clock import now
-from pappus.ledger import book
+from pappus.ledger import book, check
 from pappus.ledger import book_repository as book_repo
 from pappus.ledger import repository as repo
 from pappus.ledger.book import InsufficientFunds, Leg, platform_revenue_owner
@@ -431,7 +431,7 @@ def check_invariants(session: Session, finished_order_ids: set[str]) -> list[Vio
 
 
 def account_count(session: Session) -> int:
-    return len(book_repo.all_accounts(session))
+    return check.account_count(session)
 
 
 def confirm_sandbox_deposit_now(session: Session, deposit: Deposit) -> Deposit:

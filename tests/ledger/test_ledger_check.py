@@ -1,0 +1,144 @@
+"""`pappus ledger check` finds each kind of damage to the book, and only that: a book changed
+behind the ledger's back (as a faulty migration or a hand-edited row would) is named by the
+rule it breaks."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from pappus.ledger import book
+from pappus.ledger import service as ledger
+from pappus.ledger.book import Leg
+from pappus.ledger.check import check_ledger
+from tests.fixtures.builders import World
+
+HELD, TO_CREATOR, TO_PLATFORM, TO_BRAND = 100_000, 80_000, 15_000, 5_000
+
+
+@pytest.fixture
+def book_world(world: World) -> tuple[World, str, str]:
+    """A funded brand, one order held and released, one order held and still running: the
+    organization id and the creator id."""
+    brand = world.brand(funded=1_000_000)
+    creator_id = "crt_checked"
+    for order_id in ("ord_released", "ord_running"):
+        with world.db.unit_of_work() as session:
+            hold = ledger.EscrowHold(order_id, brand.organization_id, creator_id, "CNY", HELD)
+            ledger.place_escrow_hold(session, hold)
+    with world.db.unit_of_work() as session:
+        split = ledger.EscrowSettlement("ord_released", TO_CREATOR, TO_PLATFORM, TO_BRAND, "test")
+        ledger.settle_escrow(session, split)
+    return world, brand.organization_id, creator_id
+
+
+def rules(world: World, finished: set[str] | None = None) -> list[str]:
+    with world.db.unit_of_work(write=False) as session:
+        return [v.rule for v in check_ledger(session, finished or {"ord_released"})]
+
+
+def tamper(world: World, sql: str, **params: object) -> None:
+    with world.db.unit_of_work() as session:
+        assert session.execute(text(sql), params).rowcount == 1  # type: ignore[attr-defined]
+
+
+def release_leg(purpose: str) -> str:
+    """SQL selecting the id of the release's leg paying the account of `purpose`."""
+    return (
+        "SELECT t.id FROM ledger_transfers t JOIN ledger_accounts a "
+        "ON a.id = t.credit_account_id JOIN ledger_transactions x ON x.id = t.transaction_id "
+        f"WHERE x.kind = 'escrow_release' AND a.purpose = '{purpose}'"
+    )
+
+
+def test_a_sound_book_has_no_violations_and_counts_its_accounts(
+    book_world: tuple[World, str, str],
+) -> None:
+    world, _, _ = book_world
+    assert rules(world) == []
+    with world.db.unit_of_work(write=False) as session:
+        # wallet, deposit clearing, two escrows, creator pending, one platform revenue account
+        assert ledger.account_count(session) == 6
+
+
+def test_a_balance_column_off_by_one_is_named_and_unbalances_the_books(
+    book_world: tuple[World, str, str],
+) -> None:
+    world, _, creator_id = book_world
+    tamper(
+        world,
+        "UPDATE ledger_accounts SET credits_posted = credits_posted + 1 WHERE owner_id = :o",
+        o=creator_id,
+    )
+    assert rules(world) == ["balance_mismatch", "books_unbalanced"]
+    with world.db.unit_of_work(write=False) as session:
+        detail = check_ledger(session, set())[0].detail
+    assert creator_id in detail
+    assert f"credits_posted is {TO_CREATOR + 1}, its transfers say {TO_CREATOR}" in detail
+
+
+def test_a_pending_column_off_is_found_through_the_hold_it_resolves(
+    book_world: tuple[World, str, str],
+) -> None:
+    world, organization_id, _ = book_world
+    tamper(
+        world,
+        "UPDATE ledger_accounts SET debits_pending = debits_pending - 1 WHERE owner_id = :o",
+        o=organization_id,
+    )
+    assert rules(world) == ["balance_mismatch"]
+
+
+def test_an_escrow_left_holding_money_matters_only_once_its_order_is_finished(
+    book_world: tuple[World, str, str],
+) -> None:
+    world, _, _ = book_world
+    assert rules(world, {"ord_released"}) == []
+    assert rules(world, {"ord_released", "ord_running"}) == ["escrow_not_empty"]
+
+
+def test_a_release_paying_more_than_it_posted_is_named(
+    book_world: tuple[World, str, str],
+) -> None:
+    world, _, _ = book_world
+    tamper(
+        world,
+        f"UPDATE ledger_transfers SET amount = amount + 7 WHERE id = ({release_leg('creator_pending')})",
+    )
+    found = rules(world)
+    assert "release_unbalanced" in found and "balance_mismatch" in found
+
+
+def test_a_post_of_more_than_the_hold_is_named(book_world: tuple[World, str, str]) -> None:
+    world, _, _ = book_world
+    tamper(
+        world,
+        "UPDATE ledger_transfers SET amount = :too_much WHERE kind = 'post_pending'",
+        too_much=HELD + 1,
+    )
+    assert rules(world)[0] == "hold_overposted"
+
+
+def test_a_transfer_in_another_currency_than_its_accounts_is_named(
+    book_world: tuple[World, str, str],
+) -> None:
+    world, _, _ = book_world
+    tamper(
+        world,
+        f"UPDATE ledger_transfers SET currency = 'USD' WHERE id = ({release_leg('platform_revenue')})",
+    )
+    assert rules(world) == ["currency_mismatch"]
+
+
+def test_a_creator_debited_by_anything_but_a_payout_or_maturity_is_named(
+    book_world: tuple[World, str, str],
+) -> None:
+    world, _, creator_id = book_world
+    with world.db.unit_of_work() as session:
+        pending = book.account_id(session, "creator_pending", creator_id, "CNY")
+        revenue = book.account_id(session, "platform_revenue", book.PLATFORM_OWNER, "CNY")
+        book.post(session, "fee", "fee:taken-from-a-creator", [Leg(pending, revenue, 1_000)])
+    with world.db.unit_of_work(write=False) as session:
+        found = check_ledger(session, {"ord_released"})
+    assert [v.rule for v in found] == ["creator_debited"]
+    assert "(fee)" in found[0].detail
