@@ -14,6 +14,7 @@ from pappus.ledger import book
 from pappus.ledger import service as ledger
 from pappus.ledger.payments import SIGNATURE_HEADER, sandbox_event, sign
 from pappus.orders import service as orders
+from pappus.orders.models import Order
 from tests.fixtures.builders import World, ok
 
 
@@ -287,3 +288,23 @@ def test_fees_spread_over_the_revenue_accounts_by_order_and_sum_to_what_was_char
             assert account is not None and account.balance == charged, owner
         assert sum(a.balance for a in revenue.values() if a) == sum(1_000 + n for n in range(40))
     assert check(world) == []
+
+
+def test_ledger_check_names_a_settlement_that_differs_from_the_contract_rates(
+    world: World,
+) -> None:
+    brand = world.brand(funded=5_000_000)
+    settled = []
+    for _ in range(3):  # settled orders on either side of the tampered one still pass
+        order_id, _, creator = world.order(brand=brand)
+        world.submit_draft(order_id, creator)
+        cancel = f"/api/v1/orders/{order_id}/cancel"
+        ok(world.client.post(cancel, json={"reason": "kill fee"}, headers=brand.headers))
+        settled.append(order_id)
+    assert check(world) == []
+    with world.db.unit_of_work() as session:
+        order = session.get(Order, settled[1])
+        assert order is not None and order.settlement is not None
+        order.settlement = {**order.settlement, "brand_fee_amount": 1}
+    problems = check(world)
+    assert problems == [f"order {settled[1]}: brand_fee_amount is 1, rates say 15000"]

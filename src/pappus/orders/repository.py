@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -410,10 +410,26 @@ def order_ids_in_states(session: Session, states: Sequence[str]) -> Sequence[str
     return session.scalars(select(Order.id).where(Order.state.in_(list(states)))).all()
 
 
-def settled_orders(session: Session) -> Sequence[Order]:
-    return session.scalars(
-        select(Order).where(Order.settlement.is_not(None)).order_by(Order.id)
-    ).all()
+@dataclass(frozen=True)
+class SettledOrder:
+    """What the fee check needs of a settled order."""
+
+    id: str
+    escrow_amount: int
+    contract: dict[str, Any]
+    settlement: dict[str, Any]
+
+
+def settled_orders(session: Session) -> Iterator[SettledOrder]:
+    """Every settled order, streamed in batches (the fee check reads them all once)."""
+    query = (
+        select(Order.id, Order.escrow_amount, Order.contract, Order.settlement)
+        .where(Order.settlement.is_not(None))
+        .order_by(Order.id)
+        .execution_options(yield_per=1000)
+    )
+    for order_id, escrow_amount, contract, settlement in session.execute(query):
+        yield SettledOrder(order_id, escrow_amount, contract, settlement or {})
 
 
 def all_drafts(session: Session, order_id: str) -> Sequence[Draft]:

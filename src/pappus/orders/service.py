@@ -1472,7 +1472,7 @@ def settlement_violations(session: Session) -> list[str]:
     """Finished orders whose fees differ from their contract's snapshotted rates."""
     problems = []
     for order in repo.settled_orders(session):
-        split = order.settlement or {}
+        split = order.settlement
         money = order.contract["money"]
         gross = split.get("creator_gross_amount", 0)
         fee = apply_rate(gross, money["brand_fee_bp"])
