@@ -3,8 +3,8 @@ hold, refund) through the service layer or as raw SQL, and the thread loop that 
 
 The raw SQL floor (`RawLedger`) sends what `pappus.ledger.book` makes the database do for each
 operation, without the ORM and without lookups: lock the accounts in id order, check the
-balance rule on the locked rows, UPDATE the balance columns, INSERT the transaction and its
-transfers, in one transaction.
+balance rule on the locked rows, UPDATE the balance columns, INSERT the transaction, its
+transfers and the audit trail's entry for it, in one transaction.
 """
 
 from __future__ import annotations
@@ -159,8 +159,8 @@ class Held:
 class RawLedger:
     """One client's connection doing by hand what the book does for an escrow operation: lock
     the accounts in id order, check the balance rule on the locked rows, UPDATE the balance
-    columns and INSERT the transaction and its transfers, in one transaction. No ORM, no
-    lookups by reference (the client remembers its ids)."""
+    columns and INSERT the transaction, its transfers and its audit entry, in one transaction.
+    No ORM, no lookups by reference (the client remembers its ids)."""
 
     def __init__(self, connection: Any, postgres: bool) -> None:
         self.connection, self.postgres = connection, postgres
@@ -181,6 +181,11 @@ class RawLedger:
             "INSERT INTO ledger_transfers (id, transaction_id, debit_account_id, "
             "credit_account_id, amount, currency, kind, resolves_id, pending_amount, "
             f"created_at) VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p})"
+        )
+        self.insert_audit_entry = (
+            "INSERT INTO audit_entries (at, actor_kind, actor_id, action, subject_kind, "
+            f"subject_id, data) VALUES ({p}, 'system', NULL, 'ledger.transfer', "
+            f"'ledger_transaction', {p}, {p})"
         )
         self.update_balances = (
             f"UPDATE ledger_accounts SET debits_pending = {p}, debits_posted = {p}, "
@@ -273,6 +278,13 @@ class RawLedger:
             *(pending_amount, self._now()),
         )
 
+    def _audit(self, txn_id: str, transfers: list[tuple[Any, ...]]) -> None:
+        """The trail's entry for the ledger transaction, with its transfers, as the book
+        writes it at commit."""
+        keys = ("id", "transaction_id", "debit", "credit", "amount", "currency", "kind", "resolves")
+        data = {"transfers": [dict(zip(keys, t, strict=False)) for t in transfers]}
+        self._execute(self.insert_audit_entry, (self._now(), txn_id, self._json(data)))
+
     # -- the operations
 
     def hold(self, wallet_id: str, order_id: str, creator: str) -> Held:
@@ -291,6 +303,7 @@ class RawLedger:
             self._write(accounts)
             row = self._transfer(txn_id, wallet_id, escrow_id, ESCROW, "pending", None, ESCROW)
             self._execute(self.insert_transfer, row)
+            self._audit(txn_id, [row])
         return Held(order_id, escrow_id, row[0])
 
     def release(self, held: Held, wallet_id: str, creator_id: str, platform_id: str) -> None:
@@ -318,6 +331,7 @@ class RawLedger:
                 self._transfer(txn_id, escrow, platform_id, TO_PLATFORM, "posted"),
             ]
             self._execute_many(self.insert_transfer, legs)
+            self._audit(txn_id, legs)
 
     def refund(self, held: Held, wallet_id: str) -> None:
         with self._transaction():
@@ -332,6 +346,7 @@ class RawLedger:
                 txn_id, wallet_id, held.escrow_id, 0, "void_pending", held.transfer_id, ESCROW
             )
             self._execute(self.insert_transfer, row)
+            self._audit(txn_id, [row])
 
 
 def raw_connection(setup: BookSetup) -> Any:
