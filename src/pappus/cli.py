@@ -319,27 +319,54 @@ def workflow_table() -> None:
 
 
 @ledger_app.command("check")
-def ledger_check() -> None:
+def ledger_check(
+    show_all: Annotated[
+        bool, typer.Option("--all", help="Print every violation, not only the first")
+    ] = False,
+    as_json: Annotated[
+        bool,
+        typer.Option("--json", help="Print the result as JSON (the exit code is the same)"),
+    ] = False,
+) -> None:
     """Verify every ledger invariant; exit 1 naming the first violation.
 
-    Example: PAPPUS_DATABASE_URL=sqlite:///pappus-demo.db pappus ledger check
+    Example: PAPPUS_DATABASE_URL=sqlite:///pappus-demo.db pappus ledger check --all
     """
+    import json
+    import time
+
     from pappus.jobs import database
     from pappus.ledger import service as ledger
     from pappus.ledger.check import Violation
     from pappus.orders import service as orders
 
+    started = time.perf_counter()
     with database().unit_of_work(write=False) as session:
         violations = ledger.check_invariants(session, orders.finished_order_ids(session))
         violations += [Violation("fee_mismatch", p) for p in orders.settlement_violations(session)]
-        accounts = ledger.account_count(session)
+        accounts, transfers = ledger.book_size(session)
+    seconds = time.perf_counter() - started
+    if as_json:
+        result = {
+            "ok": not violations,
+            "accounts": accounts,
+            "transfers": transfers,
+            "seconds": round(seconds, 3),
+            "violations": [{"rule": v.rule, "detail": v.detail} for v in violations],
+        }
+        typer.echo(json.dumps(result, indent=2))
+    elif violations:
+        for v in violations if show_all else violations[:1]:
+            typer.echo(f"VIOLATION {v.rule}: {v.detail}", err=True)
+        if len(violations) > 1 and not show_all:
+            typer.echo(f"... and {len(violations) - 1} more (--all lists them)", err=True)
+    else:
+        typer.echo(
+            f"ledger ok: {accounts:,} accounts, {transfers:,} transfers, every invariant "
+            f"holds ({seconds:.1f} s)"
+        )
     if violations:
-        first = violations[0]
-        typer.echo(f"VIOLATION {first.rule}: {first.detail}", err=True)
-        if len(violations) > 1:
-            typer.echo(f"... and {len(violations) - 1} more", err=True)
         raise typer.Exit(1)
-    typer.echo(f"ledger ok: {accounts} accounts, every invariant holds")
 
 
 @vet_app.command("followers")

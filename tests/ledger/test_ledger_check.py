@@ -4,9 +4,14 @@ rule it breaks."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlalchemy import text
+from typer.testing import CliRunner
 
+from pappus.cli import app as cli
+from pappus.jobs import use_database
 from pappus.ledger import book
 from pappus.ledger import service as ledger
 from pappus.ledger.book import Leg
@@ -51,14 +56,15 @@ def release_leg(purpose: str) -> str:
     )
 
 
-def test_a_sound_book_has_no_violations_and_counts_its_accounts(
+def test_a_sound_book_has_no_violations_and_counts_its_accounts_and_transfers(
     book_world: tuple[World, str, str],
 ) -> None:
     world, _, _ = book_world
     assert rules(world) == []
     with world.db.unit_of_work(write=False) as session:
         # wallet, deposit clearing, two escrows, creator pending, one platform revenue account
-        assert ledger.account_count(session) == 6
+        # 2 holds, a release of 3 legs and the deposit (world.brand funds by a deposit)
+        assert ledger.book_size(session) == (6, 6)
 
 
 def test_a_balance_column_off_by_one_is_named_and_unbalances_the_books(
@@ -142,3 +148,37 @@ def test_a_creator_debited_by_anything_but_a_payout_or_maturity_is_named(
         found = check_ledger(session, {"ord_released"})
     assert [v.rule for v in found] == ["creator_debited"]
     assert "(fee)" in found[0].detail
+
+
+def test_the_command_lists_every_violation_or_prints_json(
+    book_world: tuple[World, str, str],
+) -> None:
+    world, organization_id, creator_id = book_world
+    use_database(world.db)
+    runner = CliRunner()
+    sound = runner.invoke(cli, ["ledger", "check"])
+    assert sound.exit_code == 0, sound.output
+    assert "ledger ok: 6 accounts, 6 transfers, every invariant holds" in sound.output
+    for owner in (organization_id, creator_id):
+        tamper(
+            world,
+            "UPDATE ledger_accounts SET credits_posted = credits_posted + 1 WHERE owner_id = :o",
+            o=owner,
+        )
+    first = runner.invoke(cli, ["ledger", "check"])
+    assert first.exit_code == 1
+    assert first.output.count("VIOLATION balance_mismatch") == 1
+    assert "... and 2 more (--all lists them)" in first.output
+    every = runner.invoke(cli, ["ledger", "check", "--all"])
+    assert every.exit_code == 1
+    assert every.output.count("VIOLATION balance_mismatch") == 2
+    assert "VIOLATION books_unbalanced: CNY balances sum to 2, not zero" in every.output
+    as_json = runner.invoke(cli, ["ledger", "check", "--json"])
+    assert as_json.exit_code == 1
+    result = json.loads(as_json.stdout)
+    assert result["ok"] is False and (result["accounts"], result["transfers"]) == (6, 6)
+    assert [v["rule"] for v in result["violations"]] == [
+        "balance_mismatch",
+        "balance_mismatch",
+        "books_unbalanced",
+    ]

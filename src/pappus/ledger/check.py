@@ -65,5 +65,5 @@ def check_ledger(session: Session, finished_order_ids: Collection[str]) -> list[
     return found
 
 
-def account_count(session: Session) -> int:
-    return repo.account_count(session)
+def book_size(session: Session) -> tuple[int, int]:
+    return repo.book_size(session)

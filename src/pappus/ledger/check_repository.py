@@ -223,5 +223,9 @@ def unbalanced_releases(session: Session) -> list[tuple[str, int, int]]:
     return [(str(t), int(r), int(p)) for t, r, p in session.execute(query)]
 
 
-def account_count(session: Session) -> int:
-    return int(session.scalar(select(func.count()).select_from(ACCOUNTS)) or 0)
+def book_size(session: Session) -> tuple[int, int]:
+    """(accounts, transfers) in the book."""
+    accounts = select(func.count()).select_from(ACCOUNTS).scalar_subquery()
+    transfers = select(func.count()).select_from(TRANSFERS).scalar_subquery()
+    row = session.execute(select(accounts, transfers)).one()
+    return int(row[0]), int(row[1])

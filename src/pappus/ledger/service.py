@@ -430,8 +430,9 @@ def check_invariants(session: Session, finished_order_ids: set[str]) -> list[Vio
     return check_ledger(session, finished_order_ids)
 
 
-def account_count(session: Session) -> int:
-    return check.account_count(session)
+def book_size(session: Session) -> tuple[int, int]:
+    """How many accounts and transfers the book holds."""
+    return check.book_size(session)
 
 
 def confirm_sandbox_deposit_now(session: Session, deposit: Deposit) -> Deposit:
