@@ -5,6 +5,7 @@ rule it breaks."""
 from __future__ import annotations
 
 import json
+import sqlite3
 
 import pytest
 from sqlalchemy import text
@@ -45,6 +46,22 @@ def rules(world: World, finished: set[str] | None = None) -> list[str]:
 def tamper(world: World, sql: str, **params: object) -> None:
     with world.db.unit_of_work() as session:
         assert session.execute(text(sql), params).rowcount == 1  # type: ignore[attr-defined]
+
+
+def tamper_unchecked(world: World, sql: str) -> None:
+    """Change the book with its foreign keys off, as a hand edit in a database shell can."""
+    url = world.db.engine.url
+    if url.get_backend_name() == "sqlite":
+        connection = sqlite3.connect(str(url.database))  # foreign keys are off by default
+        try:
+            assert connection.execute(sql).rowcount == 1
+            connection.commit()
+        finally:
+            connection.close()
+        return
+    with world.db.engine.begin() as connection:
+        connection.execute(text("SET LOCAL session_replication_role = replica"))
+        assert connection.execute(text(sql)).rowcount == 1
 
 
 def release_leg(purpose: str) -> str:
@@ -182,3 +199,64 @@ def test_the_command_lists_every_violation_or_prints_json(
         "balance_mismatch",
         "books_unbalanced",
     ]
+
+
+HOLD_OF_RELEASED = (
+    "SELECT t.id FROM ledger_transfers t JOIN ledger_transactions x ON x.id = t.transaction_id "
+    "WHERE x.reference = 'order:ord_released:hold'"
+)
+HOLD_OF_RUNNING = HOLD_OF_RELEASED.replace("ord_released", "ord_running")
+
+
+def test_a_post_whose_hold_was_deleted_is_named(book_world: tuple[World, str, str]) -> None:
+    # the hold's +100,000 and the post's -100,000 on the pending columns vanish together,
+    # so the balances still agree: only the resolution itself shows the damage
+    world, _, _ = book_world
+    tamper_unchecked(world, f"DELETE FROM ledger_transfers WHERE id = ({HOLD_OF_RELEASED})")
+    with world.db.unit_of_work(write=False) as session:
+        found = check_ledger(session, {"ord_released"})
+    assert [v.rule for v in found] == ["bad_resolution"]
+    assert "which does not exist" in found[0].detail
+
+
+def test_a_post_that_misstates_the_hold_it_resolves_is_named(
+    book_world: tuple[World, str, str],
+) -> None:
+    world, _, _ = book_world
+    tamper(world, "UPDATE ledger_transfers SET pending_amount = 1 WHERE kind = 'post_pending'")
+    with world.db.unit_of_work(write=False) as session:
+        found = check_ledger(session, {"ord_released"})
+    assert [v.rule for v in found] == ["bad_resolution"]
+    assert "says the hold was 1, " in found[0].detail and f"held {HELD}" in found[0].detail
+
+
+def test_a_posted_transfer_claiming_to_resolve_a_hold_is_named(
+    book_world: tuple[World, str, str],
+) -> None:
+    world, _, _ = book_world
+    tamper(
+        world,
+        f"UPDATE ledger_transfers SET resolves_id = ({HOLD_OF_RUNNING}) "
+        f"WHERE id = ({release_leg('creator_pending')})",
+    )
+    assert "bad_resolution" in rules(world)
+
+
+def test_a_transfer_of_an_unknown_kind_is_named(book_world: tuple[World, str, str]) -> None:
+    world, _, _ = book_world
+    tamper(
+        world,
+        f"UPDATE ledger_transfers SET kind = 'POSTED' WHERE id = ({release_leg('platform_revenue')})",
+    )
+    # and the release no longer adds up, as its leg to the platform is not `posted` any more
+    assert rules(world) == ["unknown_transfer_kind", "release_unbalanced"]
+
+
+def test_a_transfer_without_its_transaction_is_named(book_world: tuple[World, str, str]) -> None:
+    world, _, _ = book_world
+    tamper_unchecked(
+        world,
+        "UPDATE ledger_transfers SET transaction_id = 'ltx_missing' "
+        f"WHERE id = ({release_leg('creator_pending')})",
+    )
+    assert "dangling_transaction" in rules(world)

@@ -29,6 +29,18 @@ def check_ledger(session: Session, finished_order_ids: Collection[str]) -> list[
         Violation("dangling_account", f"transfer {t}") for t in repo.dangling_transfers(session)
     ]
     found += [
+        Violation("dangling_transaction", f"transfer {t}")
+        for t in repo.transfers_without_transaction(session)
+    ]
+    found += [
+        Violation("unknown_transfer_kind", f"transfer {t} ({kind})")
+        for t, kind in repo.unknown_kinds(session)
+    ]
+    found += [
+        Violation("bad_resolution", f"transfer {t}: {problem}")
+        for t, problem in repo.bad_resolutions(session)
+    ]
+    found += [
         Violation("currency_mismatch", f"transfer {t}") for t in repo.currency_mismatches(session)
     ]
     found += [Violation("hold_resolved_twice", t) for t in repo.holds_resolved_twice(session)]

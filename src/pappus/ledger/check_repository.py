@@ -34,6 +34,10 @@ class EscrowLeft:
     credits_pending: int
 
 
+TRANSFER_KINDS = ("pending", "posted", "post_pending", "void_pending")
+RESOLVING_KINDS = ("post_pending", "void_pending")
+
+
 def dangling_transfers(session: Session) -> list[str]:
     """Transfers whose debit or credit account does not exist."""
     query = (
@@ -44,6 +48,83 @@ def dangling_transfers(session: Session) -> list[str]:
         .order_by(TRANSFERS.c.id)
     )
     return list(session.scalars(query))
+
+
+def transfers_without_transaction(session: Session) -> list[str]:
+    """Transfers whose ledger transaction does not exist."""
+    query = (
+        select(TRANSFERS.c.id)
+        .outerjoin(TRANSACTIONS, TRANSACTIONS.c.id == TRANSFERS.c.transaction_id)
+        .where(TRANSACTIONS.c.id.is_(None))
+        .order_by(TRANSFERS.c.id)
+    )
+    return list(session.scalars(query))
+
+
+def unknown_kinds(session: Session) -> list[tuple[str, str]]:
+    """(transfer id, kind) of every transfer of a kind the book does not write."""
+    query = (
+        select(TRANSFERS.c.id, TRANSFERS.c.kind)
+        .where(TRANSFERS.c.kind.not_in(TRANSFER_KINDS))
+        .order_by(TRANSFERS.c.id)
+    )
+    return [(str(transfer_id), str(kind)) for transfer_id, kind in session.execute(query)]
+
+
+def bad_resolutions(session: Session) -> list[tuple[str, str]]:
+    """(transfer id, what is wrong) of every post or void that does not resolve an existing
+    pending transfer of the amount it says, and of every pending or posted transfer that
+    claims to resolve one."""
+    kind = TRANSFERS.c.kind
+    resolving = kind.in_(RESOLVING_KINDS)
+    query = (
+        select(
+            TRANSFERS.c.id,
+            kind,
+            TRANSFERS.c.resolves_id,
+            TRANSFERS.c.pending_amount,
+            RESOLVED.c.id,
+            RESOLVED.c.kind,
+            RESOLVED.c.amount,
+        )
+        .outerjoin(RESOLVED, RESOLVED.c.id == TRANSFERS.c.resolves_id)
+        .where(
+            or_(
+                and_(
+                    resolving,
+                    or_(
+                        RESOLVED.c.id.is_(None),
+                        RESOLVED.c.kind != "pending",
+                        TRANSFERS.c.pending_amount != RESOLVED.c.amount,
+                    ),
+                ),
+                and_(kind.not_in(RESOLVING_KINDS), TRANSFERS.c.resolves_id.is_not(None)),
+            )
+        )
+        .order_by(TRANSFERS.c.id)
+    )
+    found = []
+    for (
+        transfer_id,
+        own_kind,
+        resolves,
+        pending_amount,
+        hold_id,
+        hold_kind,
+        held,
+    ) in session.execute(query):
+        if own_kind not in RESOLVING_KINDS:
+            problem = f"a {own_kind} transfer resolves {resolves}"
+        elif resolves is None:
+            problem = f"a {own_kind} resolves nothing"
+        elif hold_id is None:
+            problem = f"resolves {resolves}, which does not exist"
+        elif hold_kind != "pending":
+            problem = f"resolves {resolves}, a {hold_kind} transfer"
+        else:
+            problem = f"says the hold was {pending_amount}, {resolves} held {held}"
+        found.append((str(transfer_id), problem))
+    return found
 
 
 def currency_mismatches(session: Session) -> list[str]:
@@ -170,7 +251,8 @@ def overdrawn_accounts(session: Session) -> list[tuple[str, str]]:
     available = ACCOUNTS.c.credits_posted - ACCOUNTS.c.debits_posted - ACCOUNTS.c.debits_pending
     query = (
         select(ACCOUNTS.c.id, ACCOUNTS.c.purpose)
-        .where(ACCOUNTS.c.debits_must_not_exceed_credits.is_(True), available < 0)
+        # not `IS true`: SQLite stores the flag as an integer, and any non-zero one is set
+        .where(ACCOUNTS.c.debits_must_not_exceed_credits.is_not(False), available < 0)
         .order_by(ACCOUNTS.c.id)
     )
     return [(str(account_id), str(purpose)) for account_id, purpose in session.execute(query)]
