@@ -342,7 +342,9 @@ def ledger_check(
 
     started = time.perf_counter()
     with database().unit_of_work(write=False) as session:
-        violations = ledger.check_invariants(session, orders.finished_order_ids(session))
+        violations = ledger.check_invariants(
+            session, lambda order_ids: orders.finished_among(session, order_ids)
+        )
         violations += [Violation("fee_mismatch", p) for p in orders.settlement_violations(session)]
         accounts, transfers = ledger.book_size(session)
     seconds = time.perf_counter() - started

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from pappus.cli import app as cli
 from pappus.jobs import use_database
-from pappus.ledger import book
+from pappus.ledger import book, check_repository
 from pappus.ledger import service as ledger
 from pappus.ledger.book import Leg
 from pappus.ledger.check import check_ledger
@@ -260,3 +260,37 @@ def test_a_transfer_without_its_transaction_is_named(book_world: tuple[World, st
         f"WHERE id = ({release_leg('creator_pending')})",
     )
     assert "dangling_transaction" in rules(world)
+
+
+def test_finished_orders_can_be_asked_about_in_batches(
+    book_world: tuple[World, str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world, _, _ = book_world
+    monkeypatch.setattr(check_repository, "ESCROW_BATCH", 1)
+    asked: list[list[str]] = []
+
+    def finished(order_ids: list[str]) -> set[str]:
+        asked.append(order_ids)
+        return {"ord_running"} & set(order_ids)
+
+    with world.db.unit_of_work(write=False) as session:
+        found = check_ledger(session, finished)
+    assert [v.rule for v in found] == ["escrow_not_empty"]
+    assert (
+        found[0].detail
+        == f"order ord_running finished with 0 posted and {HELD} on hold in its escrow"
+    )
+    assert asked == [["ord_running"]]  # only the escrows that still hold money
+
+
+def test_the_command_names_a_finished_order_whose_escrow_still_holds_money(
+    world: World,
+) -> None:
+    order_id, _, _ = world.order()
+    use_database(world.db)
+    assert CliRunner().invoke(cli, ["ledger", "check"]).exit_code == 0
+    # an order marked cancelled behind the workflow's back, its escrow never refunded
+    tamper(world, "UPDATE orders SET state = 'cancelled' WHERE id = :o", o=order_id)
+    result = CliRunner().invoke(cli, ["ledger", "check"])
+    assert result.exit_code == 1
+    assert f"VIOLATION escrow_not_empty: order {order_id} finished with" in result.output

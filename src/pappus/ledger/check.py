@@ -5,8 +5,9 @@ returns only the rows breaking it, so the check's memory does not grow with the 
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
+from itertools import islice
 
 from sqlalchemy.orm import Session
 
@@ -22,9 +23,14 @@ class Violation:
     detail: str
 
 
-def check_ledger(session: Session, finished_order_ids: Collection[str]) -> list[Violation]:
+# Which of the given orders are finished: a set of them, or a function asked in batches (so a
+# check of millions of orders need not hold all their ids).
+FinishedOrders = Collection[str] | Callable[[list[str]], Collection[str]]
+
+
+def check_ledger(session: Session, finished: FinishedOrders) -> list[Violation]:
     """Every violation found, most fundamental first (an empty list means the book is sound).
-    `finished_order_ids`: the orders whose escrow must be empty."""
+    `finished`: the orders whose escrow must be empty."""
     found = [
         Violation("dangling_account", f"transfer {t}") for t in repo.dangling_transfers(session)
     ]
@@ -61,11 +67,7 @@ def check_ledger(session: Session, finished_order_ids: Collection[str]) -> list[
         Violation("overdrawn", f"account {account_id} ({purpose})")
         for account_id, purpose in repo.overdrawn_accounts(session)
     ]
-    found += [
-        Violation("escrow_not_empty", f"order {e.order_id} finished with {e.posted_balance} held")
-        for e in repo.escrows_not_empty(session)
-        if e.order_id in finished_order_ids
-    ]
+    found += _finished_escrows_not_empty(session, finished)
     found += [
         Violation("books_unbalanced", f"{currency} balances sum to {total}, not zero")
         for currency, total in repo.unbalanced_currencies(session)
@@ -79,3 +81,26 @@ def check_ledger(session: Session, finished_order_ids: Collection[str]) -> list[
 
 def book_size(session: Session) -> tuple[int, int]:
     return repo.book_size(session)
+
+
+def _finished_escrows_not_empty(session: Session, finished: FinishedOrders) -> list[Violation]:
+    found = []
+    for batch in _batches(repo.escrows_not_empty(session), repo.ESCROW_BATCH):
+        ids = [e.order_id for e in batch]
+        done = finished(ids) if callable(finished) else finished
+        found += [
+            Violation(
+                "escrow_not_empty",
+                f"order {e.order_id} finished with {e.posted_balance} posted and "
+                f"{e.credits_pending} on hold in its escrow",
+            )
+            for e in batch
+            if e.order_id in done
+        ]
+    return found
+
+
+def _batches(items: Iterable[repo.EscrowLeft], size: int) -> Iterator[list[repo.EscrowLeft]]:
+    rest = iter(items)
+    while batch := list(islice(rest, size)):
+        yield batch

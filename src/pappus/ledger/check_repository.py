@@ -4,7 +4,7 @@ of aggregate queries and memory for the violations, not for the book."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, literal_column, or_, select
@@ -34,6 +34,7 @@ class EscrowLeft:
     credits_pending: int
 
 
+ESCROW_BATCH = 1_000  # escrows still holding money, read (and asked about) at a time
 TRANSFER_KINDS = ("pending", "posted", "post_pending", "void_pending")
 RESOLVING_KINDS = ("post_pending", "void_pending")
 
@@ -258,8 +259,9 @@ def overdrawn_accounts(session: Session) -> list[tuple[str, str]]:
     return [(str(account_id), str(purpose)) for account_id, purpose in session.execute(query)]
 
 
-def escrows_not_empty(session: Session) -> list[EscrowLeft]:
-    """Every order escrow that still holds money, posted or pending (the running orders')."""
+def escrows_not_empty(session: Session) -> Iterator[EscrowLeft]:
+    """Every order escrow that still holds money, posted or pending (the running orders'),
+    streamed."""
     balance = ACCOUNTS.c.credits_posted - ACCOUNTS.c.debits_posted
     query = (
         select(ACCOUNTS.c.owner_id, balance, ACCOUNTS.c.credits_pending)
@@ -268,8 +270,10 @@ def escrows_not_empty(session: Session) -> list[EscrowLeft]:
             or_(balance != 0, ACCOUNTS.c.credits_pending != 0),
         )
         .order_by(ACCOUNTS.c.owner_id)
+        .execution_options(yield_per=ESCROW_BATCH)
     )
-    return [EscrowLeft(str(o), int(b), int(p)) for o, b, p in session.execute(query)]
+    for owner_id, balance, pending in session.execute(query):
+        yield EscrowLeft(str(owner_id), int(balance), int(pending))
 
 
 def unbalanced_currencies(session: Session) -> list[tuple[str, int]]:

@@ -27,7 +27,7 @@ from pappus.ledger import book, check
 from pappus.ledger import book_repository as book_repo
 from pappus.ledger import repository as repo
 from pappus.ledger.book import InsufficientFunds, Leg, platform_revenue_owner
-from pappus.ledger.check import Violation, check_ledger
+from pappus.ledger.check import FinishedOrders, Violation, check_ledger
 from pappus.ledger.payment_models import Deposit
 from pappus.ledger.payments import PROVIDERS, SANDBOX, InvalidSignature, sandbox_event, sign, verify
 
@@ -425,9 +425,10 @@ def order_money_movements(session: Session, order_id: str) -> list[dict[str, Any
     return book_repo.order_movements(session, order_id)
 
 
-def check_invariants(session: Session, finished_order_ids: set[str]) -> list[Violation]:
-    """Every ledger invariant violation (empty when the book is sound)."""
-    return check_ledger(session, finished_order_ids)
+def check_invariants(session: Session, finished: FinishedOrders) -> list[Violation]:
+    """Every ledger invariant violation (empty when the book is sound). `finished`: the
+    finished orders' ids, or a function telling which of some order ids are finished."""
+    return check_ledger(session, finished)
 
 
 def book_size(session: Session) -> tuple[int, int]:

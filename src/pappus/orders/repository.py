@@ -406,8 +406,14 @@ def disputes(
     return session.scalars(query).all()
 
 
-def order_ids_in_states(session: Session, states: Sequence[str]) -> Sequence[str]:
-    return session.scalars(select(Order.id).where(Order.state.in_(list(states)))).all()
+def order_ids_in_states(
+    session: Session, states: Sequence[str], among: Sequence[str] | None = None
+) -> Sequence[str]:
+    """The ids of the orders in `states` (only those of `among`, when given)."""
+    query = select(Order.id).where(Order.state.in_(list(states)))
+    if among is not None:
+        query = query.where(Order.id.in_(list(among)))
+    return session.scalars(query).all()
 
 
 @dataclass(frozen=True)

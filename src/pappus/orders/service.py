@@ -1468,6 +1468,11 @@ def finished_order_ids(session: Session) -> set[str]:
     return set(repo.order_ids_in_states(session, [s.value for s in TERMINAL]))
 
 
+def finished_among(session: Session, order_ids: list[str]) -> set[str]:
+    """Which of `order_ids` are finished (one query; the ledger check asks in batches)."""
+    return set(repo.order_ids_in_states(session, [s.value for s in TERMINAL], order_ids))
+
+
 def settlement_violations(session: Session) -> list[str]:
     """Finished orders whose fees differ from their contract's snapshotted rates."""
     problems = []
