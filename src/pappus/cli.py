@@ -341,7 +341,9 @@ def ledger_check(
     from pappus.orders import service as orders
 
     started = time.perf_counter()
-    with database().unit_of_work(write=False) as session:
+    # One snapshot: an order finishing while the check runs must not look like a finished
+    # order whose escrow still holds money.
+    with database().snapshot() as session:
         violations = ledger.check_invariants(
             session, lambda order_ids: orders.finished_among(session, order_ids)
         )

@@ -177,6 +177,24 @@ class Database:
             session.close()
         run_after_commit(session)
 
+    @contextmanager
+    def snapshot(self) -> Iterator[Session]:
+        """A reading transaction that sees the database as it was at its first query, however
+        long it runs and whatever commits meanwhile: for reports and checks whose queries
+        must agree with each other. PostgreSQL runs it REPEATABLE READ; a SQLite read
+        transaction in WAL mode already is one."""
+        session = self.session(write=False)
+        try:
+            if not self.is_sqlite:
+                session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
     def dispose(self) -> None:
         self.engine.dispose()
 
