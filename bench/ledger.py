@@ -93,6 +93,7 @@ from ledger_clients import (
     count_service_statements,
     floor_client,
     prepare_book,
+    run_processes,
     run_threads,
     service_client,
 )
@@ -118,6 +119,7 @@ examples:
   python bench/ledger.py              # both backends, 1/8/16 clients, 5 s per cell: ~2.5 min
   python bench/ledger.py --backends sqlite --duration 2 --clients 1,8
   python bench/ledger.py --layers floor,service --backends postgresql
+  python bench/ledger.py --layers floor,service --clients 8 --processes 2
 """
 
 
@@ -191,6 +193,7 @@ class RunSettings:
     creators: int
     applications: int
     workers: int = 1
+    processes: int = 1
 
 
 @dataclass
@@ -233,8 +236,22 @@ def thread_cell(
                 counter = StatementCounter(lambda: raw[0].statements)
                 cycles[0](counter)
                 statements = counter.averages()
-            run_threads(f"{label} (warm-up)", WARMUP_SECONDS, cycles, transient=True)
-            result = run_threads(label, settings.duration, cycles)
+            if settings.processes > 1:
+                stack.close()  # the counting clients' connections, before forking
+                label += f", {settings.processes} processes"
+                result = run_processes(
+                    label,
+                    layer,
+                    setup,
+                    clients,
+                    settings.processes,
+                    WARMUP_SECONDS,
+                    settings.duration,
+                    finished,
+                )
+            else:
+                run_threads(f"{label} (warm-up)", WARMUP_SECONDS, cycles, transient=True)
+                result = run_threads(label, settings.duration, cycles)
         violations, check_s = ledger_violations(url, set(finished))
     say_check(label, violations, check_s)
     return Cell(backend, layer, clients, result, violations, check_s, statements)
@@ -549,6 +566,7 @@ def build_report(
             "creators": settings.creators,
             "pending_applications": settings.applications,
             "http_workers": settings.workers,
+            "client_processes": settings.processes,
         },
         "targets": target_summary(rows),
         "machine": machine,
@@ -635,6 +653,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="uvicorn worker processes serving the HTTP cells, as `pappus serve --workers` "
         "(default: %(default)s; see docs/benchmarks.md for why 2 did not help)",
     )
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="spread the floor's and the service layer's clients over this many processes, "
+        "so they do not share one GIL (default: %(default)s: threads of this process)",
+    )
     args = parser.parse_args(argv)
     args.backends = split_list(parser, "--backends", args.backends, ("sqlite", "postgresql"))
     args.layers = split_list(parser, "--layers", args.layers, LAYERS)
@@ -644,8 +669,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--clients takes whole numbers, e.g. 1,8,16")
     if not args.clients or min(args.clients) < 1:
         parser.error("--clients needs at least one level, each 1 or more")
-    if args.duration <= 0 or args.creators < 1 or args.workers < 1:
-        parser.error("--duration, --creators and --workers must be positive")
+    if args.duration <= 0 or args.creators < 1 or args.workers < 1 or args.processes < 1:
+        parser.error("--duration, --creators, --workers and --processes must be positive")
     return args
 
 
@@ -694,6 +719,7 @@ def main(argv: list[str] | None = None) -> int:
         args.creators,
         applications,
         args.workers,
+        args.processes,
     )
     load_average = [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
     if load_average and load_average[0] > 0.5:

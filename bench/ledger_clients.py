@@ -15,7 +15,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
@@ -416,11 +416,21 @@ def merge(tallies: list[Tally]) -> Tally:
 
 
 def run_threads(
-    label: str, seconds: float, cycles: list[Cycle], *, transient: bool = False
+    label: str,
+    seconds: float,
+    cycles: list[Cycle],
+    *,
+    transient: bool = False,
+    quiet: bool = False,
 ) -> LoadResult:
     """Each client thread repeats its cycle until `seconds` pass; no cycle starts after that
-    and the running ones finish (their time counts). Bounded by construction."""
-    progress = Progress(label, round(seconds, 1), " s", transient=transient, quiet_when_piped=True)
+    and the running ones finish (their time counts). Bounded by construction. `quiet`: no
+    progress line (a child process of `run_processes`)."""
+    progress = Progress(
+        label, round(seconds, 1), " s", transient=transient or quiet, quiet_when_piped=True
+    )
+    if quiet:
+        progress.tty = False  # and transient: nothing is printed
     tallies = [Tally() for _ in cycles]
     crashed: list[BaseException] = []
     stop = threading.Event()
@@ -516,3 +526,108 @@ def combined(steps: list[StepStats]) -> StepStats:
         total.other_errors += stats.other_errors
         total.examples = (total.examples + stats.examples)[:3]
     return total
+
+
+# -- clients in several processes (floor and service layer) --------------------------------
+
+
+def _client_process(
+    layer: str,
+    setup: BookSetup,
+    workers: list[int],
+    warmup: float,
+    seconds: float,
+    results: Any,
+    release: Any,
+) -> None:
+    """One process's share of a cell's clients, as threads. Puts on `results` their tally,
+    the orders they finished, the time they ran and the CPU seconds used meanwhile (or the
+    error), then keeps its connections open until `release` is set, so that the parent can
+    read PostgreSQL's CPU while their server processes still exist."""
+    from contextlib import ExitStack
+
+    from pappus.db import Database
+
+    finished: list[str] = []
+    try:
+        with ExitStack() as stack:
+            if layer == "service":
+                db = Database(setup.url, pool_size=len(workers), max_overflow=2)
+                stack.callback(db.dispose)
+                cycles = [
+                    stack.enter_context(service_client(db, setup, n, finished)) for n in workers
+                ]
+            else:
+                raw: list[RawLedger] = []
+                cycles = [
+                    stack.enter_context(floor_client(setup, n, finished, raw)) for n in workers
+                ]
+            run_threads("warm-up", warmup, cycles, transient=True, quiet=True)
+            used_before = time.process_time()
+            result = run_threads("clients", seconds, cycles, quiet=True)
+            used = time.process_time() - used_before
+            results.put((result.tally, finished, result.elapsed, used))
+            release.wait(60)
+    except BaseException as exc:  # a bug of the benchmark: the parent reports it
+        results.put(f"{type(exc).__name__}: {exc}")
+
+
+def run_processes(
+    label: str,
+    layer: str,
+    setup: BookSetup,
+    clients: int,
+    processes: int,
+    warmup: float,
+    seconds: float,
+    finished: list[str],
+) -> LoadResult:
+    """The cell's clients spread over `processes` forked processes (as equal as can be), so
+    they do not share one GIL; the tallies merged, the rate over the longest share."""
+    import multiprocessing
+    import queue
+
+    shares = [share for n in range(processes) if (share := list(range(clients))[n::processes])]
+    progress = Progress(label, round(warmup + seconds, 1), " s", quiet_when_piped=True)
+    context = multiprocessing.get_context("fork")  # the children need no fresh interpreter
+    results, release = context.Queue(), context.Event()
+    children = [
+        context.Process(
+            target=_client_process,
+            args=(layer, setup, share, warmup, seconds, results, release),
+            daemon=True,
+        )
+        for share in shares
+    ]
+    meter = CpuMeter(None)
+    started = time.perf_counter()
+    deadline = started + warmup + seconds + 60  # bounded even if a child hangs
+    outcomes: list[Any] = []
+    try:
+        for child in children:
+            child.start()
+        while len(outcomes) < len(children) and time.perf_counter() < deadline:
+            with suppress(queue.Empty):
+                outcomes.append(results.get(timeout=0.25))
+            progress.update(round(min(time.perf_counter() - started, warmup + seconds), 1))
+        cpu = meter.read()  # before the children close their connections
+    finally:
+        release.set()
+        for child in children:
+            child.join(30)
+            if child.is_alive():
+                child.kill()
+    failed = [o for o in outcomes if isinstance(o, str)]
+    if failed or len(outcomes) < len(children):
+        raise RuntimeError(f"a client process failed: {failed[0] if failed else 'no result'}")
+    for _, done, _, _ in outcomes:
+        finished += done
+    elapsed = max(ran for _, _, ran, _ in outcomes)
+    # The clients' CPU is the children's, not this process's; "other" is what is left.
+    cpu["load_generator_pct"] = round(100 * sum(o[3] for o in outcomes) / elapsed, 1)
+    known = sum(cpu.get(k) or 0.0 for k in ("server_pct", "load_generator_pct", "postgres_pct"))
+    machine = cpu.get("machine_pct")
+    cpu["other_pct"] = None if machine is None else round(max(0.0, machine - known), 1)
+    merged = merge([tally for tally, _, _, _ in outcomes])
+    progress.done(f"{merged.count():,} ok in {elapsed:.1f} s, {len(children)} processes")
+    return LoadResult(merged, elapsed, False, cpu)
