@@ -87,15 +87,13 @@ from ledger_clients import (
     TO_BRAND,
     TO_CREATOR,
     TO_PLATFORM,
-    RawLedger,
     StatementCounter,
     combined,
     count_service_statements,
-    floor_client,
+    open_clients,
     prepare_book,
     run_processes,
     run_threads,
-    service_client,
 )
 
 DEFAULT_OUT = BENCH_DIR / "results" / "ledger.json"
@@ -212,28 +210,17 @@ def thread_cell(
     backend: str, layer: str, clients: int, settings: RunSettings, workdir: Path
 ) -> Cell:
     """One floor or service-layer cell on a fresh database, then the ledger check."""
-    from pappus.db import Database
-
     label = f"{backend}: {LAYER_NAMES[layer]}, {clients} client{'s' * (clients > 1)}"
     with fresh_database(backend, settings.postgres_url, workdir, f"{layer}-{clients}") as url:
         setup = prepare_book(url, backend, clients)
         finished: list[str] = []
         with ExitStack() as stack:
+            opened = open_clients(stack, layer, setup, list(range(clients)), finished)
+            cycles = opened.cycles
             if layer == "service":
-                db = Database(url, pool_size=clients, max_overflow=2)
-                stack.callback(db.dispose)
-                cycles = [
-                    stack.enter_context(service_client(db, setup, n, finished))
-                    for n in range(clients)
-                ]
-                statements = count_service_statements(db, cycles[0])
+                statements = count_service_statements(opened.db, cycles[0])
             else:
-                raw: list[RawLedger] = []
-                cycles = [
-                    stack.enter_context(floor_client(setup, n, finished, raw))
-                    for n in range(clients)
-                ]
-                counter = StatementCounter(lambda: raw[0].statements)
+                counter = StatementCounter(lambda: opened.raw[0].statements)
                 cycles[0](counter)
                 statements = counter.averages()
             if settings.processes > 1:

@@ -15,8 +15,8 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from contextlib import ExitStack, contextmanager, suppress
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
@@ -403,6 +403,31 @@ def floor_client(
         connection.close()
 
 
+@dataclass
+class Clients:
+    """A cell's clients (or one process's share of them), open."""
+
+    cycles: list[Cycle]
+    db: Any = None  # the service layer's Database
+    raw: list[RawLedger] = field(default_factory=list)  # the floor's ledgers, one per client
+
+
+def open_clients(
+    stack: ExitStack, layer: str, setup: BookSetup, workers: list[int], finished: list[str]
+) -> Clients:
+    """The clients numbered `workers` of the floor or the service layer, closed by `stack`."""
+    if layer == "service":
+        from pappus.db import Database
+
+        db = Database(setup.url, pool_size=len(workers), max_overflow=2)
+        stack.callback(db.dispose)
+        cycles = [stack.enter_context(service_client(db, setup, n, finished)) for n in workers]
+        return Clients(cycles, db=db)
+    raw: list[RawLedger] = []
+    cycles = [stack.enter_context(floor_client(setup, n, finished, raw)) for n in workers]
+    return Clients(cycles, raw=raw)
+
+
 # -- the thread load loop (floor and service layer) -----------------------------------------
 
 
@@ -544,24 +569,10 @@ def _client_process(
     the orders they finished, the time they ran and the CPU seconds used meanwhile (or the
     error), then keeps its connections open until `release` is set, so that the parent can
     read PostgreSQL's CPU while their server processes still exist."""
-    from contextlib import ExitStack
-
-    from pappus.db import Database
-
     finished: list[str] = []
     try:
         with ExitStack() as stack:
-            if layer == "service":
-                db = Database(setup.url, pool_size=len(workers), max_overflow=2)
-                stack.callback(db.dispose)
-                cycles = [
-                    stack.enter_context(service_client(db, setup, n, finished)) for n in workers
-                ]
-            else:
-                raw: list[RawLedger] = []
-                cycles = [
-                    stack.enter_context(floor_client(setup, n, finished, raw)) for n in workers
-                ]
+            cycles = open_clients(stack, layer, setup, workers, finished).cycles
             run_threads("warm-up", warmup, cycles, transient=True, quiet=True)
             used_before = time.process_time()
             result = run_threads("clients", seconds, cycles, quiet=True)

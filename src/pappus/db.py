@@ -183,17 +183,10 @@ class Database:
         long it runs and whatever commits meanwhile: for reports and checks whose queries
         must agree with each other. PostgreSQL runs it REPEATABLE READ; a SQLite read
         transaction in WAL mode already is one."""
-        session = self.session(write=False)
-        try:
+        with self.unit_of_work(write=False) as session:
             if not self.is_sqlite:
                 session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
             yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
 
     def dispose(self) -> None:
         self.engine.dispose()

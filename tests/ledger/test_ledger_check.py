@@ -16,7 +16,7 @@ from pappus.jobs import use_database
 from pappus.ledger import book, check_repository
 from pappus.ledger import service as ledger
 from pappus.ledger.book import Leg
-from pappus.ledger.check import check_ledger
+from pappus.ledger.check import FinishedOrders, Violation, check_ledger
 from tests.fixtures.builders import World
 
 HELD, TO_CREATOR, TO_PLATFORM, TO_BRAND = 100_000, 80_000, 15_000, 5_000
@@ -38,9 +38,14 @@ def book_world(world: World) -> tuple[World, str, str]:
     return world, brand.organization_id, creator_id
 
 
-def rules(world: World, finished: set[str] | None = None) -> list[str]:
+def violations(world: World, finished: FinishedOrders | None = None) -> list[Violation]:
+    """What the check finds, with the released order as the finished one unless told."""
     with world.db.unit_of_work(write=False) as session:
-        return [v.rule for v in check_ledger(session, finished or {"ord_released"})]
+        return check_ledger(session, {"ord_released"} if finished is None else finished)
+
+
+def rules(world: World, finished: set[str] | None = None) -> list[str]:
+    return [v.rule for v in violations(world, finished)]
 
 
 def tamper(world: World, sql: str, **params: object) -> None:
@@ -94,8 +99,7 @@ def test_a_balance_column_off_by_one_is_named_and_unbalances_the_books(
         o=creator_id,
     )
     assert rules(world) == ["balance_mismatch", "books_unbalanced"]
-    with world.db.unit_of_work(write=False) as session:
-        detail = check_ledger(session, set())[0].detail
+    detail = violations(world, set())[0].detail
     assert creator_id in detail
     assert f"credits_posted is {TO_CREATOR + 1}, its transfers say {TO_CREATOR}" in detail
 
@@ -161,8 +165,7 @@ def test_a_creator_debited_by_anything_but_a_payout_or_maturity_is_named(
         pending = book.account_id(session, "creator_pending", creator_id, "CNY")
         revenue = book.account_id(session, "platform_revenue", book.PLATFORM_OWNER, "CNY")
         book.post(session, "fee", "fee:taken-from-a-creator", [Leg(pending, revenue, 1_000)])
-    with world.db.unit_of_work(write=False) as session:
-        found = check_ledger(session, {"ord_released"})
+    found = violations(world)
     assert [v.rule for v in found] == ["creator_debited"]
     assert "(fee)" in found[0].detail
 
@@ -213,8 +216,7 @@ def test_a_post_whose_hold_was_deleted_is_named(book_world: tuple[World, str, st
     # so the balances still agree: only the resolution itself shows the damage
     world, _, _ = book_world
     tamper_unchecked(world, f"DELETE FROM ledger_transfers WHERE id = ({HOLD_OF_RELEASED})")
-    with world.db.unit_of_work(write=False) as session:
-        found = check_ledger(session, {"ord_released"})
+    found = violations(world)
     assert [v.rule for v in found] == ["bad_resolution"]
     assert "which does not exist" in found[0].detail
 
@@ -224,8 +226,7 @@ def test_a_post_that_misstates_the_hold_it_resolves_is_named(
 ) -> None:
     world, _, _ = book_world
     tamper(world, "UPDATE ledger_transfers SET pending_amount = 1 WHERE kind = 'post_pending'")
-    with world.db.unit_of_work(write=False) as session:
-        found = check_ledger(session, {"ord_released"})
+    found = violations(world)
     assert [v.rule for v in found] == ["bad_resolution"]
     assert "says the hold was 1, " in found[0].detail and f"held {HELD}" in found[0].detail
 
@@ -273,8 +274,7 @@ def test_finished_orders_can_be_asked_about_in_batches(
         asked.append(order_ids)
         return {"ord_running"} & set(order_ids)
 
-    with world.db.unit_of_work(write=False) as session:
-        found = check_ledger(session, finished)
+    found = violations(world, finished)
     assert [v.rule for v in found] == ["escrow_not_empty"]
     assert (
         found[0].detail

@@ -79,10 +79,6 @@ def check_ledger(session: Session, finished: FinishedOrders) -> list[Violation]:
     return found
 
 
-def book_size(session: Session) -> tuple[int, int]:
-    return repo.book_size(session)
-
-
 def _finished_escrows_not_empty(session: Session, finished: FinishedOrders) -> list[Violation]:
     found = []
     for batch in _batches(repo.escrows_not_empty(session), repo.ESCROW_BATCH):

@@ -23,7 +23,7 @@ from pappus.audit import service as audit
 from pappus.db import after_commit
 from pappus.errors import Conflict, Forbidden, InvalidInput, NotFound
 from pappus.kit.clock import now
-from pappus.ledger import book, check
+from pappus.ledger import book, check_repository
 from pappus.ledger import book_repository as book_repo
 from pappus.ledger import repository as repo
 from pappus.ledger.book import InsufficientFunds, Leg, platform_revenue_owner
@@ -433,7 +433,7 @@ def check_invariants(session: Session, finished: FinishedOrders) -> list[Violati
 
 def book_size(session: Session) -> tuple[int, int]:
     """How many accounts and transfers the book holds."""
-    return check.book_size(session)
+    return check_repository.book_size(session)
 
 
 def confirm_sandbox_deposit_now(session: Session, deposit: Deposit) -> Deposit:
