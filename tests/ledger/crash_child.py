@@ -95,14 +95,18 @@ def kill_between_the_release_and_its_legs() -> None:
     original = book_repository.write_transaction
 
     def write_then_maybe_die(
-        session: Any, transaction: dict[str, Any], accounts: Any, rows: list[dict[str, Any]]
-    ) -> bool:
+        session: Any,
+        transaction: dict[str, Any],
+        accounts: Any,
+        rows: list[dict[str, Any]],
+        **options: Any,
+    ) -> str:
         resolutions = [row for row in rows if row["kind"] == "post_pending"]
         if resolutions and len(rows) > len(resolutions):
             # the transaction, the balances and the hold's resolution only, then the crash
-            original(session, transaction, accounts, resolutions)
+            original(session, transaction, accounts, resolutions, **options)
             die("hold posted, legs to creator and platform not written")
-        return original(session, transaction, accounts, rows)
+        return original(session, transaction, accounts, rows, **options)
 
     book_repository.write_transaction = write_then_maybe_die  # type: ignore[assignment]
 

@@ -209,21 +209,33 @@ def _write(
     transaction: dict[str, Any],
     accounts: dict[str, Balances],
     transfers: list[dict[str, Any]],
+    *,
+    resolves: str | None = None,
 ) -> None:
     """Check the balance rule on the changed, locked accounts, then record the transaction,
-    the new balances and the transfers. DuplicateReference when the reference is taken, even
-    if the funds would not suffice (nothing is written then, and the caller's transaction
-    stays usable)."""
+    the new balances and the transfers. HoldAlreadyResolved when `resolves` (a pending
+    transfer) was already resolved, DuplicateReference when the reference is taken, even if
+    the funds would not suffice (nothing is written then, and the caller's transaction stays
+    usable)."""
     reference = transaction["reference"]
     try:
         _check(accounts)
     except InsufficientFunds:
-        if repo.transaction_by_reference(session, reference) is None:
+        # A replay would fail the rule too (a resolved hold is no longer pending): report
+        # what happened before, not the shortfall.
+        if resolves is not None and repo.is_resolved(session, resolves):
+            written: repo.Written = "resolved"
+        elif repo.transaction_by_reference(session, reference) is not None:
+            written = "duplicate"
+        else:
             raise
-        written = False  # a replay: report the reference, not the shortfall
     else:
-        written = repo.write_transaction(session, transaction, list(accounts.values()), transfers)
-    if not written:
+        written = repo.write_transaction(
+            session, transaction, list(accounts.values()), transfers, unresolved=resolves
+        )
+    if written == "resolved":
+        raise HoldAlreadyResolved(f"hold {resolves} was already resolved")
+    if written == "duplicate":
         raise DuplicateReference(f"money movement {reference} was already recorded")
     _audit(session, transfers)
 
@@ -345,11 +357,10 @@ def _resolve(
         raise ValueError("a hold posts at most its own amount")
     ids = [pending.debit_account_id, pending.credit_account_id]
     ids += [i for leg in then for i in (leg.debit_account_id, leg.credit_account_id)]
+    # Under the locks every resolver of this hold is serialised: the write looks for an
+    # earlier resolution and refuses to write after one (the unique resolves_id constraint
+    # stays as the last line of defence).
     accounts = _lock(session, ids)
-    # Under the locks every resolver of this hold is serialised, so this answer holds until
-    # commit (the unique resolves_id constraint stays as the last line of defence).
-    if repo.is_resolved(session, pending.transfer_id):
-        raise HoldAlreadyResolved(f"hold {pending.transfer_id} was already resolved")
     at = now()
     transaction = _transaction_row(kind, reference, order_id, memo, details, at)
     transaction_id: str = transaction["id"]
@@ -372,7 +383,7 @@ def _resolve(
         )
     ]
     transfers += _posted_legs(transaction_id, then, accounts, pending.currency, at)
-    _write(session, transaction, accounts, transfers)
+    _write(session, transaction, accounts, transfers, resolves=pending.transfer_id)
     return transaction_id
 
 

@@ -6,9 +6,9 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
-from sqlalchemy import Table, bindparam, or_, select, tuple_, update
+from sqlalchemy import String, Table, and_, any_, bindparam, func, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -71,22 +71,38 @@ def _insert_unless_present(table: Table, unique: Sequence[str]) -> dict[str, Any
 _INSERT_ACCOUNT = _insert_unless_present(ACCOUNTS, ACCOUNT_KEY)
 _INSERT_TRANSACTION = _insert_unless_present(TRANSACTIONS, ("reference",))["sqlite"]
 _INSERT_TRANSFERS = TRANSFERS.insert()
-_ACCOUNT_IDS = select(ACCOUNTS.c.id, *(ACCOUNTS.c[name] for name in ACCOUNT_KEY)).where(
-    tuple_(*(ACCOUNTS.c[name] for name in ACCOUNT_KEY)).in_(bindparam("keys", expanding=True))
+_ACCOUNT_KEY_COLUMNS = tuple(ACCOUNTS.c[name] for name in ACCOUNT_KEY)
+# As with the locks below: on PostgreSQL the keys travel as four arrays, one statement text.
+_WANTED_KEYS = (
+    func.unnest(*(bindparam(f"{name}s", type_=postgresql.ARRAY(String)) for name in ACCOUNT_KEY))
+    .table_valued(*ACCOUNT_KEY)
+    .render_derived()
 )
-_BALANCES = (
-    select(
-        ACCOUNTS.c.id,
-        ACCOUNTS.c.purpose,
-        ACCOUNTS.c.currency,
-        ACCOUNTS.c.debits_must_not_exceed_credits,
-        *(ACCOUNTS.c[name] for name in BALANCE_COLUMNS),
-    )
-    .where(ACCOUNTS.c.id.in_(bindparam("ids", expanding=True)))
-    .order_by(ACCOUNTS.c.id)
-)
+_ACCOUNT_IDS = {
+    "postgresql": select(ACCOUNTS.c.id, *_ACCOUNT_KEY_COLUMNS).join(
+        _WANTED_KEYS,
+        and_(*(column == _WANTED_KEYS.c[column.name] for column in _ACCOUNT_KEY_COLUMNS)),
+    ),
+    "sqlite": select(ACCOUNTS.c.id, *_ACCOUNT_KEY_COLUMNS).where(
+        tuple_(*_ACCOUNT_KEY_COLUMNS).in_(bindparam("keys", expanding=True))
+    ),
+}
+_BALANCE_ROWS = select(
+    ACCOUNTS.c.id,
+    ACCOUNTS.c.purpose,
+    ACCOUNTS.c.currency,
+    ACCOUNTS.c.debits_must_not_exceed_credits,
+    *(ACCOUNTS.c[name] for name in BALANCE_COLUMNS),
+).order_by(ACCOUNTS.c.id)
 # NO KEY UPDATE: balance updates do not block inserts of transfers referencing the rows.
-_LOCK_BALANCES = {"postgresql": _BALANCES.with_for_update(key_share=True), "sqlite": _BALANCES}
+# PostgreSQL takes the ids as one array, so the statement's text never changes; an expanding
+# IN list is rendered again on every call, which cost more client CPU than the lock itself.
+_LOCK_BALANCES = {
+    "postgresql": _BALANCE_ROWS.where(
+        ACCOUNTS.c.id == any_(bindparam("ids", type_=postgresql.ARRAY(String)))
+    ).with_for_update(key_share=True),
+    "sqlite": _BALANCE_ROWS.where(ACCOUNTS.c.id.in_(bindparam("ids", expanding=True))),
+}
 _WRITE_BALANCES = (
     update(ACCOUNTS)
     .where(ACCOUNTS.c.id == bindparam("account_id"))
@@ -119,7 +135,13 @@ AccountKey = tuple[str, str, str, str]  # owner kind, owner id, purpose, currenc
 
 def account_ids(session: Session, keys: Sequence[AccountKey]) -> dict[AccountKey, str]:
     """The ids of the accounts that exist among `keys`, in one query."""
-    rows = session.execute(_ACCOUNT_IDS, {"keys": list(keys)})
+    dialect = _dialect(session)
+    params: dict[str, list[Any]] = (
+        {f"{name}s": [key[n] for key in keys] for n, name in enumerate(ACCOUNT_KEY)}
+        if dialect == "postgresql"
+        else {"keys": list(keys)}
+    )
+    rows = session.execute(_ACCOUNT_IDS[dialect], params)
     return {(kind, owner, purpose, currency): i for i, kind, owner, purpose, currency in rows}
 
 
@@ -158,24 +180,31 @@ def _expire_loaded(session: Session, accounts: Sequence[Balances]) -> None:
 
 # PostgreSQL: the transaction, the balances and the transfers in one statement, one round
 # trip instead of three. The balances and transfers are written only when the transaction's
-# reference was free, so a duplicate leaves nothing behind and the caller's transaction
-# usable; the transfers' foreign key to the new transaction is checked at the end of the
-# statement, when the row is there.
+# reference was free and the hold it resolves (if any) was not resolved yet, so a duplicate
+# leaves nothing behind and the caller's transaction usable. The resolution is looked for
+# here, not before: the caller holds the hold's account locks, so no resolver can commit
+# between this statement's snapshot and its commit (READ COMMITTED takes a snapshot per
+# statement, after the locking SELECT returned). The transfers' foreign key to the new
+# transaction is checked at the end of the statement, when the row is there. The rows travel
+# as two JSON documents: psycopg adapts a Python list to an array element by element in
+# Python, which cost more client CPU than the rest of the statement; `json.dumps` is C.
 _WRITE_TRANSACTION_POSTGRESQL = """
-WITH tx AS (
+WITH resolved AS (
+    SELECT EXISTS (SELECT FROM ledger_transfers WHERE resolves_id = %(unresolved)s::text) AS yes
+), tx AS (
     INSERT INTO ledger_transactions (id, kind, reference, order_id, memo, details, created_at)
-    VALUES (%(id)s, %(kind)s, %(reference)s, %(order_id)s, %(memo)s, %(details)s::json,
-            %(created_at)s)
+    SELECT %(id)s::text, %(kind)s::text, %(reference)s::text, %(order_id)s::text,
+           %(memo)s::text, %(details)s::json, %(created_at)s::timestamptz
+    WHERE NOT (SELECT yes FROM resolved)
     ON CONFLICT (reference) DO NOTHING
     RETURNING id
 ), balances AS (
     UPDATE ledger_accounts AS a
     SET debits_pending = b.debits_pending, debits_posted = b.debits_posted,
         credits_pending = b.credits_pending, credits_posted = b.credits_posted
-    FROM unnest(%(account_ids)s::text[], %(debits_pending)s::bigint[],
-                %(debits_posted)s::bigint[], %(credits_pending)s::bigint[],
-                %(credits_posted)s::bigint[])
-         AS b(id, debits_pending, debits_posted, credits_pending, credits_posted)
+    FROM json_to_recordset(%(balances)s::json)
+         AS b(id text, debits_pending bigint, debits_posted bigint, credits_pending bigint,
+              credits_posted bigint)
     WHERE a.id = b.id AND EXISTS (SELECT FROM tx)
 ), transfers AS (
     INSERT INTO ledger_transfers (id, transaction_id, debit_account_id, credit_account_id,
@@ -183,15 +212,26 @@ WITH tx AS (
                                   created_at)
     SELECT t.id, tx.id, t.debit_account_id, t.credit_account_id, t.amount, t.currency, t.kind,
            t.resolves_id, t.pending_amount, t.created_at
-    FROM tx, unnest(%(transfer_ids)s::text[], %(debit_account_ids)s::text[],
-                    %(credit_account_ids)s::text[], %(amounts)s::bigint[],
-                    %(currencies)s::text[], %(kinds)s::text[], %(resolves_ids)s::text[],
-                    %(pending_amounts)s::bigint[], %(created_ats)s::timestamptz[])
-         AS t(id, debit_account_id, credit_account_id, amount, currency, kind, resolves_id,
-              pending_amount, created_at)
+    FROM tx, json_to_recordset(%(transfers)s::json)
+         AS t(id text, debit_account_id text, credit_account_id text, amount bigint,
+              currency text, kind text, resolves_id text, pending_amount bigint,
+              created_at timestamptz)
 )
-SELECT id FROM tx
+SELECT (SELECT id FROM tx), (SELECT yes FROM resolved)
 """
+_TRANSFER_COLUMNS = (
+    "id",
+    "debit_account_id",
+    "credit_account_id",
+    "amount",
+    "currency",
+    "kind",
+    "resolves_id",
+    "pending_amount",
+)
+
+
+Written = Literal["written", "duplicate", "resolved"]
 
 
 def write_transaction(
@@ -199,31 +239,44 @@ def write_transaction(
     transaction: dict[str, Any],
     accounts: Sequence[Balances],
     transfers: Sequence[dict[str, Any]],
-) -> bool:
+    *,
+    unresolved: str | None = None,
+) -> Written:
     """Record a transaction with its transfers and the locked accounts' new balance columns,
-    unless its reference was already recorded; whether it was (nothing is written if not)."""
+    unless its reference was already recorded ("duplicate") or the pending transfer
+    `unresolved` was resolved meanwhile ("resolved"): nothing is written then."""
     if _dialect(session) == "postgresql":
         params = {
             **transaction,
+            "unresolved": unresolved,
             "details": json.dumps(transaction["details"]),
-            "account_ids": [a.id for a in accounts],
-            **{name: [getattr(a, name) for a in accounts] for name in BALANCE_COLUMNS},
-            "transfer_ids": [t["id"] for t in transfers],
-            "debit_account_ids": [t["debit_account_id"] for t in transfers],
-            "credit_account_ids": [t["credit_account_id"] for t in transfers],
-            "amounts": [t["amount"] for t in transfers],
-            "currencies": [t["currency"] for t in transfers],
-            "kinds": [t["kind"] for t in transfers],
-            "resolves_ids": [t["resolves_id"] for t in transfers],
-            "pending_amounts": [t["pending_amount"] for t in transfers],
-            "created_ats": [t["created_at"] for t in transfers],
+            "balances": json.dumps(
+                [
+                    {"id": a.id, **{name: getattr(a, name) for name in BALANCE_COLUMNS}}
+                    for a in accounts
+                ]
+            ),
+            "transfers": json.dumps(
+                [
+                    {
+                        **{name: t[name] for name in _TRANSFER_COLUMNS},
+                        "created_at": t["created_at"].isoformat(),
+                    }
+                    for t in transfers
+                ]
+            ),
         }
         recorded = session.connection().exec_driver_sql(_WRITE_TRANSACTION_POSTGRESQL, params)
-        if recorded.first() is None:
-            return False
+        transaction_id, resolved = recorded.one()
+        if resolved:
+            return "resolved"
+        if transaction_id is None:
+            return "duplicate"
     else:  # SQLite runs in process: separate statements cost no round trips
+        if unresolved is not None and is_resolved(session, unresolved):
+            return "resolved"
         if session.scalar(_INSERT_TRANSACTION, transaction) is None:
-            return False
+            return "duplicate"
         session.execute(
             _WRITE_BALANCES,
             [
@@ -234,7 +287,7 @@ def write_transaction(
         if transfers:
             session.execute(_INSERT_TRANSFERS, list(transfers))
     _expire_loaded(session, accounts)
-    return True
+    return "written"
 
 
 def is_resolved(session: Session, pending_id: str) -> bool:
