@@ -74,20 +74,19 @@ class Leg:
     amount: int
 
 
-def account_ids(
-    session: Session, wanted: Sequence[tuple[str, str, str]], *, new: bool = False
-) -> list[str]:
+def account_ids(session: Session, wanted: Sequence[tuple[str, str, str]]) -> list[str]:
     """The ids of the accounts for each (purpose, owner, currency), in order, created on first
-    use: race-safe without a savepoint (INSERT ... ON CONFLICT DO NOTHING) and one query when
-    they all exist. `new=True` says they are probably not there yet (an order's escrow), so
-    the INSERT is tried first."""
+    use: race-safe without a savepoint (INSERT ... ON CONFLICT DO NOTHING), and on
+    PostgreSQL one statement whether they exist or not."""
     keys: list[repo.AccountKey] = [
         (PURPOSES[purpose][0], owner_id, purpose, currency)
         for purpose, owner_id, currency in wanted
     ]
-    found = {} if new or not keys else repo.account_ids(session, keys)
+    if not keys:
+        return []
+    found = repo.account_ids(session, keys, create=[PURPOSES[key[2]][1] for key in keys])
     for key in keys:
-        if key not in found:
+        if key not in found:  # SQLite: not there yet; or just committed by a concurrent writer
             created = repo.insert_account(session, key, PURPOSES[key[2]][1])
             if created is None:  # it exists, perhaps just committed by a concurrent writer
                 found.update(repo.account_ids(session, [key]))
@@ -96,11 +95,9 @@ def account_ids(
     return [found[key] for key in keys]
 
 
-def account_id(
-    session: Session, purpose: str, owner_id: str, currency: str, *, new: bool = False
-) -> str:
+def account_id(session: Session, purpose: str, owner_id: str, currency: str) -> str:
     """The id of the account for (purpose, owner, currency), created on first use."""
-    return account_ids(session, [(purpose, owner_id, currency)], new=new)[0]
+    return account_ids(session, [(purpose, owner_id, currency)])[0]
 
 
 def find_account(

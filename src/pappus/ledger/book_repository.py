@@ -71,10 +71,11 @@ def _insert_unless_present(table: Table, unique: Sequence[str]) -> dict[str, Any
 _INSERT_ACCOUNT = _insert_unless_present(ACCOUNTS, ACCOUNT_KEY)
 _INSERT_TRANSACTION = _insert_unless_present(TRANSACTIONS, ("reference",))["sqlite"]
 _INSERT_TRANSFERS = TRANSFERS.insert()
+_KEY_ARRAYS = ("owner_kinds", "owner_ids", "purposes", "currencies")  # one array per column
 _ACCOUNT_KEY_COLUMNS = tuple(ACCOUNTS.c[name] for name in ACCOUNT_KEY)
 # As with the locks below: on PostgreSQL the keys travel as four arrays, one statement text.
 _WANTED_KEYS = (
-    func.unnest(*(bindparam(f"{name}s", type_=postgresql.ARRAY(String)) for name in ACCOUNT_KEY))
+    func.unnest(*(bindparam(name, type_=postgresql.ARRAY(String)) for name in _KEY_ARRAYS))
     .table_valued(*ACCOUNT_KEY)
     .render_derived()
 )
@@ -133,15 +134,53 @@ def _dialect(session: Session) -> str:
 AccountKey = tuple[str, str, str, str]  # owner kind, owner id, purpose, currency
 
 
-def account_ids(session: Session, keys: Sequence[AccountKey]) -> dict[AccountKey, str]:
-    """The ids of the accounts that exist among `keys`, in one query."""
+# PostgreSQL: find the accounts and create the missing ones in one round trip. The SELECT
+# half reads the statement's snapshot, so an account another writer committed after it began
+# is in neither half; the caller looks that one up again.
+_FIND_OR_CREATE_ACCOUNTS_POSTGRESQL = """
+WITH wanted AS (
+    SELECT * FROM unnest(%(ids)s::text[], %(owner_kinds)s::text[], %(owner_ids)s::text[],
+                         %(purposes)s::text[], %(currencies)s::text[], %(restricted)s::bool[])
+         AS w(id, owner_kind, owner_id, purpose, currency, restricted)
+), created AS (
+    INSERT INTO ledger_accounts (id, owner_kind, owner_id, purpose, currency,
+                                 debits_must_not_exceed_credits, debits_pending, debits_posted,
+                                 credits_pending, credits_posted, created_at)
+    SELECT id, owner_kind, owner_id, purpose, currency, restricted, 0, 0, 0, 0,
+           %(created_at)s::timestamptz
+    FROM wanted
+    ON CONFLICT (owner_kind, owner_id, purpose, currency) DO NOTHING
+    RETURNING id, owner_kind, owner_id, purpose, currency
+)
+SELECT id, owner_kind, owner_id, purpose, currency FROM created
+UNION ALL
+SELECT a.id, a.owner_kind, a.owner_id, a.purpose, a.currency
+FROM ledger_accounts AS a
+JOIN wanted AS w USING (owner_kind, owner_id, purpose, currency)
+"""
+
+
+def account_ids(
+    session: Session, keys: Sequence[AccountKey], *, create: Sequence[bool] | None = None
+) -> dict[AccountKey, str]:
+    """The ids of the accounts that exist among `keys`, in one query. With `create` (each
+    key's overdraft rule), PostgreSQL also creates the missing ones in the same statement;
+    SQLite only looks (its statements cost no round trip: the caller inserts)."""
     dialect = _dialect(session)
-    params: dict[str, list[Any]] = (
-        {f"{name}s": [key[n] for key in keys] for n, name in enumerate(ACCOUNT_KEY)}
-        if dialect == "postgresql"
-        else {"keys": list(keys)}
-    )
-    rows = session.execute(_ACCOUNT_IDS[dialect], params)
+    if dialect == "postgresql":
+        columns = {name: [key[n] for key in keys] for n, name in enumerate(_KEY_ARRAYS)}
+        if create is None:
+            rows = session.execute(_ACCOUNT_IDS[dialect], columns)
+        else:
+            params = {
+                **columns,
+                "ids": [new_id("acc") for _ in keys],
+                "restricted": list(create),
+                "created_at": now(),
+            }
+            rows = session.connection().exec_driver_sql(_FIND_OR_CREATE_ACCOUNTS_POSTGRESQL, params)
+    else:
+        rows = session.execute(_ACCOUNT_IDS[dialect], {"keys": list(keys)})
     return {(kind, owner, purpose, currency): i for i, kind, owner, purpose, currency in rows}
 
 

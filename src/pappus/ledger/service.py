@@ -72,9 +72,14 @@ def _hold_reference(order_id: str) -> str:
 
 def place_escrow_hold(session: Session, hold: EscrowHold) -> None:
     """Hold the order's escrow from the brand wallet; InsufficientFunds (402) otherwise."""
-    wallet = book.account_id(session, "brand_wallet", hold.organization_id, hold.currency)
-    # The order is new, so its escrow account is too: INSERT first, no lookup.
-    escrow = book.account_id(session, "order_escrow", hold.order_id, hold.currency, new=True)
+    # The wallet and the order's new escrow account, found or created in one go.
+    wallet, escrow = book.account_ids(
+        session,
+        [
+            ("brand_wallet", hold.organization_id, hold.currency),
+            ("order_escrow", hold.order_id, hold.currency),
+        ],
+    )
     book.hold(
         session,
         "escrow_hold",
