@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import String, Table, and_, any_, bindparam, func, or_, select, tuple_, update
+from sqlalchemy import String, Table, and_, any_, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -84,8 +84,10 @@ _ACCOUNT_IDS = {
         _WANTED_KEYS,
         and_(*(column == _WANTED_KEYS.c[column.name] for column in _ACCOUNT_KEY_COLUMNS)),
     ),
+    # SQLite searches the key's index for one row value but scans the whole table for an IN
+    # list of several, so it is asked once per key (in process, no round trips).
     "sqlite": select(ACCOUNTS.c.id, *_ACCOUNT_KEY_COLUMNS).where(
-        tuple_(*_ACCOUNT_KEY_COLUMNS).in_(bindparam("keys", expanding=True))
+        *(column == bindparam(column.name) for column in _ACCOUNT_KEY_COLUMNS)
     ),
 }
 _BALANCE_ROWS = select(
@@ -167,6 +169,7 @@ def account_ids(
     key's overdraft rule), PostgreSQL also creates the missing ones in the same statement;
     SQLite only looks (its statements cost no round trip: the caller inserts)."""
     dialect = _dialect(session)
+    rows: Iterable[Sequence[Any]]
     if dialect == "postgresql":
         columns = {name: [key[n] for key in keys] for n, name in enumerate(_KEY_ARRAYS)}
         if create is None:
@@ -180,7 +183,13 @@ def account_ids(
             }
             rows = session.connection().exec_driver_sql(_FIND_OR_CREATE_ACCOUNTS_POSTGRESQL, params)
     else:
-        rows = session.execute(_ACCOUNT_IDS[dialect], {"keys": list(keys)})
+        rows = [
+            row
+            for key in keys
+            for row in session.execute(
+                _ACCOUNT_IDS[dialect], dict(zip(ACCOUNT_KEY, key, strict=True))
+            )
+        ]
     return {(kind, owner, purpose, currency): i for i, kind, owner, purpose, currency in rows}
 
 
