@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, tuple_
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -329,12 +329,16 @@ def snapshots_at(
 ) -> dict[tuple[str, datetime], MetricSnapshot]:
     if not keys:
         return {}
+    # Not a row-value IN list: SQLite scans the whole table for one of several row values.
+    # The orders' ids reach the (order_id, taken_at) index on both; the pairs are picked here.
+    wanted = set(keys)
     found = session.scalars(
         select(MetricSnapshot).where(
-            tuple_(MetricSnapshot.order_id, MetricSnapshot.taken_at).in_(list(keys))
+            MetricSnapshot.order_id.in_({order_id for order_id, _ in keys}),
+            MetricSnapshot.taken_at.in_({taken_at for _, taken_at in keys}),
         )
     )
-    return {(s.order_id, s.taken_at): s for s in found}
+    return {(s.order_id, s.taken_at): s for s in found if (s.order_id, s.taken_at) in wanted}
 
 
 def snapshot_at(session: Session, order_id: str, taken_at: datetime) -> MetricSnapshot | None:
