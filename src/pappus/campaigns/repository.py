@@ -87,16 +87,8 @@ def organization_name(session: Session, organization_id: str) -> str:
     return org.name if org else ""
 
 
-def application_with_campaign(
-    session: Session, application_id: str
-) -> tuple[Application, Campaign] | None:
-    """The application and its campaign in one query (every decision needs both)."""
-    row = session.execute(
-        select(Application, Campaign)
-        .join(Campaign, Campaign.id == Application.campaign_id)
-        .where(Application.id == application_id)
-    ).first()
-    return None if row is None else (row[0], row[1])
+def get_application(session: Session, application_id: str) -> Application | None:
+    return session.get(Application, application_id)
 
 
 def _offers(
@@ -172,16 +164,8 @@ def is_invited(session: Session, creator_id: str, campaign_id: str) -> bool:
     return found is not None
 
 
-def invitation_with_campaign(
-    session: Session, invitation_id: str
-) -> tuple[Invitation, Campaign] | None:
-    """The invitation and its campaign in one query (every answer needs both)."""
-    row = session.execute(
-        select(Invitation, Campaign)
-        .join(Campaign, Campaign.id == Invitation.campaign_id)
-        .where(Invitation.id == invitation_id)
-    ).first()
-    return None if row is None else (row[0], row[1])
+def get_invitation(session: Session, invitation_id: str) -> Invitation | None:
+    return session.get(Invitation, invitation_id)
 
 
 def invitations_for_campaign(

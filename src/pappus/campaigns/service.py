@@ -377,10 +377,11 @@ def my_applications(
 def _application_for(
     session: Session, principal: Principal, application_id: str
 ) -> tuple[Application, Campaign]:
-    found = repo.application_with_campaign(session, application_id)
-    if found is None:
+    application = repo.get_application(session, application_id)
+    if application is None:
         raise NotFound("application not found")
-    application, campaign = found
+    campaign = repo.get(session, application.campaign_id)
+    assert campaign is not None
     if principal.creator_id == application.creator_id or principal.is_staff:
         return application, campaign
     principal.require_org(
@@ -616,10 +617,11 @@ def my_invitations(
 def _invitation_for(
     session: Session, principal: Principal, invitation_id: str
 ) -> tuple[Invitation, Campaign]:
-    found = repo.invitation_with_campaign(session, invitation_id)
-    if found is None:
+    invitation = repo.get_invitation(session, invitation_id)
+    if invitation is None:
         raise NotFound("invitation not found")
-    invitation, campaign = found
+    campaign = repo.get(session, invitation.campaign_id)
+    assert campaign is not None
     if principal.creator_id == invitation.creator_id or principal.is_staff:
         return invitation, campaign
     principal.require_org(
