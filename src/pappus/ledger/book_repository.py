@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import String, Table, and_, any_, bindparam, func, or_, select, update
+from sqlalchemy import String, Table, any_, bindparam, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -73,23 +73,12 @@ _INSERT_TRANSACTION = _insert_unless_present(TRANSACTIONS, ("reference",))["sqli
 _INSERT_TRANSFERS = TRANSFERS.insert()
 _KEY_ARRAYS = ("owner_kinds", "owner_ids", "purposes", "currencies")  # one array per column
 _ACCOUNT_KEY_COLUMNS = tuple(ACCOUNTS.c[name] for name in ACCOUNT_KEY)
-# As with the locks below: on PostgreSQL the keys travel as four arrays, one statement text.
-_WANTED_KEYS = (
-    func.unnest(*(bindparam(name, type_=postgresql.ARRAY(String)) for name in _KEY_ARRAYS))
-    .table_valued(*ACCOUNT_KEY)
-    .render_derived()
+# One key at a time: SQLite searches the key's index for one row value but scans the whole
+# table for an IN list of several. PostgreSQL looks up several keys at once, and creates the
+# missing ones, in `_FIND_OR_CREATE_ACCOUNTS_POSTGRESQL`.
+_ACCOUNT_ID = select(ACCOUNTS.c.id, *_ACCOUNT_KEY_COLUMNS).where(
+    *(column == bindparam(column.name) for column in _ACCOUNT_KEY_COLUMNS)
 )
-_ACCOUNT_IDS = {
-    "postgresql": select(ACCOUNTS.c.id, *_ACCOUNT_KEY_COLUMNS).join(
-        _WANTED_KEYS,
-        and_(*(column == _WANTED_KEYS.c[column.name] for column in _ACCOUNT_KEY_COLUMNS)),
-    ),
-    # SQLite searches the key's index for one row value but scans the whole table for an IN
-    # list of several, so it is asked once per key (in process, no round trips).
-    "sqlite": select(ACCOUNTS.c.id, *_ACCOUNT_KEY_COLUMNS).where(
-        *(column == bindparam(column.name) for column in _ACCOUNT_KEY_COLUMNS)
-    ),
-}
 _BALANCE_ROWS = select(
     ACCOUNTS.c.id,
     ACCOUNTS.c.purpose,
@@ -165,30 +154,23 @@ JOIN wanted AS w USING (owner_kind, owner_id, purpose, currency)
 def account_ids(
     session: Session, keys: Sequence[AccountKey], *, create: Sequence[bool] | None = None
 ) -> dict[AccountKey, str]:
-    """The ids of the accounts that exist among `keys`, in one query. With `create` (each
-    key's overdraft rule), PostgreSQL also creates the missing ones in the same statement;
-    SQLite only looks (its statements cost no round trip: the caller inserts)."""
-    dialect = _dialect(session)
+    """The ids of the accounts that exist among `keys`. With `create` (each key's overdraft
+    rule), PostgreSQL also creates the missing ones, in one statement; SQLite only looks (its
+    statements cost no round trip: the caller inserts)."""
     rows: Iterable[Sequence[Any]]
-    if dialect == "postgresql":
-        columns = {name: [key[n] for key in keys] for n, name in enumerate(_KEY_ARRAYS)}
-        if create is None:
-            rows = session.execute(_ACCOUNT_IDS[dialect], columns)
-        else:
-            params = {
-                **columns,
-                "ids": [new_id("acc") for _ in keys],
-                "restricted": list(create),
-                "created_at": now(),
-            }
-            rows = session.connection().exec_driver_sql(_FIND_OR_CREATE_ACCOUNTS_POSTGRESQL, params)
-    else:
+    if create is not None and _dialect(session) == "postgresql":
+        params = {
+            **{name: [key[n] for key in keys] for n, name in enumerate(_KEY_ARRAYS)},
+            "ids": [new_id("acc") for _ in keys],
+            "restricted": list(create),
+            "created_at": now(),
+        }
+        rows = session.connection().exec_driver_sql(_FIND_OR_CREATE_ACCOUNTS_POSTGRESQL, params)
+    else:  # in process on SQLite; elsewhere only the rare second look after a lost race
         rows = [
             row
             for key in keys
-            for row in session.execute(
-                _ACCOUNT_IDS[dialect], dict(zip(ACCOUNT_KEY, key, strict=True))
-            )
+            for row in session.execute(_ACCOUNT_ID, dict(zip(ACCOUNT_KEY, key, strict=True)))
         ]
     return {(kind, owner, purpose, currency): i for i, kind, owner, purpose, currency in rows}
 
