@@ -413,15 +413,16 @@ def serve(
     workers: int = 1,
 ) -> Iterator[Server]:
     """`uvicorn APP --factory` (uvloop and httptools when installed, no access log) in a
-    subprocess on a free 127.0.0.1 port, with `workers` worker processes; stopped on the way
-    out, whatever happens."""
+    subprocess on a free 127.0.0.1 port; stopped on the way out, whatever happens. With more
+    than one worker, `python -m pappus.serving`, as `pappus serve --workers` does: on Linux
+    each worker accepts on its own SO_REUSEPORT socket."""
     port = free_port()
     log_path = workdir / f"{name}-server.log"
+    server = ("uvicorn",) if workers == 1 else ("pappus.serving", "--workers", str(workers))
     command = [
-        *(sys.executable, "-m", "uvicorn", app_factory, "--factory"),
+        *(sys.executable, "-m", *server, app_factory, "--factory"),
         *("--app-dir", str(BENCH_DIR), "--host", "127.0.0.1", "--port", str(port)),
         *("--no-access-log", "--log-level", "warning"),
-        *(("--workers", str(workers)) if workers > 1 else ()),
     ]
     with open(log_path, "wb") as log:
         process = subprocess.Popen(

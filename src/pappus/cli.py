@@ -78,18 +78,27 @@ def _serve(host: str, port: int, workers: int) -> None:
     get_settings.cache_clear()
 
     if workers > 1:
-        uvicorn.run("pappus.asgi:app", host=host, port=port, workers=workers, log_level="info")
-    else:
-        from pappus.app import create_app
+        from pappus import serving
 
-        uvicorn.run(create_app(), host=host, port=port, log_level="info")
+        options = serving.ServeOptions("pappus.asgi:app", log_level="info")
+        raise typer.Exit(serving.run(options, host=host, port=port, workers=workers))
+    from pappus.app import create_app
+
+    uvicorn.run(create_app(), host=host, port=port, log_level="info")
 
 
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
-    workers: Annotated[int, typer.Option(help="Uvicorn worker processes")] = 1,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Worker processes. On Linux each accepts on its own SO_REUSEPORT socket, so "
+            "keep-alive clients spread over all of them.",
+        ),
+    ] = 1,
 ) -> None:
     """Serve the API and console on an existing database. With SQLite and no Redis, jobs
     run in this process too.\n\nExample: pappus serve --port 8080"""
