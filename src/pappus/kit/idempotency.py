@@ -94,7 +94,9 @@ def run_idempotent(
     if authorize is not None:
         session.info.setdefault("authorized", []).append(authorize())
     if key is None:
-        return JSONResponse(_json_body(operation()), status_code=status_code)
+        body = _json_body(operation())
+        _commit_now(session)
+        return JSONResponse(body, status_code=status_code)
     if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
         raise InvalidInput(
             f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable characters",
@@ -135,7 +137,20 @@ def run_idempotent(
     )
     if session.scalar(statement) is None:
         raise IdempotencyInProgress("retry once the first request has finished")
+    _commit_now(session)
     return JSONResponse(body, status_code=status_code)
+
+
+def _commit_now(session: Session) -> None:
+    """Commit the request's transaction here, in the thread that ran the operation, once its
+    response is ready; the request scope's own commit then has nothing left to do.
+
+    A money-moving write holds row locks until it commits: a brand's wallet row, which every
+    accept and cancel of that brand needs. Left to the request scope, the commit would wait
+    for the endpoint to return to the event loop and for another thread hop, behind whatever
+    else the worker is doing, with the locks (and SQLite's write lock) held all along.
+    """
+    session.commit()
 
 
 def _json_body(result: Any) -> Any:
