@@ -3,6 +3,7 @@ and turning an accepted one into an order."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -464,15 +465,18 @@ def _start_order(
     terms: orders.OrderTerms,
     actor: Actor,
     actor_id: str | None,
+    accepted: Callable[[Order], None],
 ) -> Order:
+    """The order for an accepted offer. `accepted` marks the offer and records it once the
+    order exists, before the escrow hold: the hold locks the brand's wallet row until commit,
+    so it comes last."""
     locked = repo.lock(session, campaign.id)
     assert locked is not None
     if locked.status not in ACCEPTING:
         raise CampaignNotInState(f"the campaign is {locked.status}")
     _check_budget(session, locked, terms)
     repo.supersede_siblings(session, campaign.id, terms.creator_id, terms.source_id, clock_now())
-    # The order and its escrow hold come last: the hold locks the brand's wallet row.
-    return orders.create_order(session, terms, actor=actor, actor_id=actor_id)
+    return orders.create_order(session, terms, actor=actor, actor_id=actor_id, before_hold=accepted)
 
 
 def authorize_application_decision(
@@ -512,13 +516,15 @@ def accept_application(
         application.quote_amount,
         list(application.deliverables or []),
     )
-    order = _start_order(session, campaign, terms, Actor.brand, principal.actor_id)
-    application.status = "accepted"
-    application.decided_at = clock_now()
-    application.decided_by = principal.actor_id
-    application.decision_note = note
-    _audit_decision(session, principal, "application", application.id, "accepted", order.id)
-    session.flush()
+
+    def accepted(order: Order) -> None:
+        application.status = "accepted"
+        application.decided_at = clock_now()
+        application.decided_by = principal.actor_id
+        application.decision_note = note
+        _audit_decision(session, principal, "application", application.id, "accepted", order.id)
+
+    order = _start_order(session, campaign, terms, Actor.brand, principal.actor_id, accepted)
     return application, order
 
 
@@ -649,12 +655,14 @@ def accept_invitation(
         invitation.offer_amount,
         list(invitation.deliverables or []),
     )
-    order = _start_order(session, campaign, terms, Actor.creator, principal.actor_id)
-    invitation.status = "accepted"
-    invitation.decided_at = clock_now()
-    invitation.decision_note = note
-    _audit_decision(session, principal, "invitation", invitation.id, "accepted", order.id)
-    session.flush()
+
+    def accepted(order: Order) -> None:
+        invitation.status = "accepted"
+        invitation.decided_at = clock_now()
+        invitation.decision_note = note
+        _audit_decision(session, principal, "invitation", invitation.id, "accepted", order.id)
+
+    order = _start_order(session, campaign, terms, Actor.creator, principal.actor_id, accepted)
     return invitation, order
 
 

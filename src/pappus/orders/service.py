@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -191,10 +192,17 @@ def _terms_of(order: Order) -> Terms:
 
 
 def create_order(
-    session: Session, terms: OrderTerms, *, actor: Actor, actor_id: str | None
+    session: Session,
+    terms: OrderTerms,
+    *,
+    actor: Actor,
+    actor_id: str | None,
+    before_hold: Callable[[Order], None] | None = None,
 ) -> Order:
     """Create the order with its contract and place the escrow hold, in the caller's
-    transaction: if the hold fails, no order exists."""
+    transaction: if the hold fails, no order exists. `before_hold` gets the new order before
+    the hold is placed, for the caller's own changes (the accepted application, its audit
+    entry), so that they are written before the hold and not after it."""
     at = clock_now()
     contract = build_contract(terms, at)
     money = contract["money"]
@@ -235,8 +243,12 @@ def create_order(
         at,
         first=True,
     )
+    if before_hold is not None:
+        before_hold(order)
     # Last, so the brand wallet's row lock is held for as little of the transaction as can be:
-    # every accept of one brand queues on it.
+    # every accept of one brand queues on it. Everything else is written first.
+    session.flush()
+    audit.write_pending(session)
     ledger.place_escrow_hold(
         session,
         ledger.EscrowHold(
@@ -497,6 +509,9 @@ def _apply(
         session, order, action, from_state, transition.target, actor, actor_id, event_data, at
     )
     if transition.payout is not None:
+        # The settlement locks the brand's wallet row until commit (a refund credits it):
+        # the audit entries are written before, not after it.
+        audit.write_pending(session)
         ledger.settle_escrow(
             session,
             ledger.EscrowSettlement(
