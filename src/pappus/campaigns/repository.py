@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from pappus.accounts.models import Organization
@@ -25,10 +25,17 @@ def get(session: Session, campaign_id: str) -> Campaign | None:
 def lock(session: Session, campaign_id: str) -> Campaign | None:
     """The campaign, row-locked on PostgreSQL (SQLite writers already hold the database lock),
     so concurrent accepts check its budget one at a time."""
-    query = select(Campaign).where(Campaign.id == campaign_id)
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(key_share=True)
-    return session.scalars(query.execution_options(populate_existing=True)).first()
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    query = _LOCK_CAMPAIGN_POSTGRESQL if postgresql else _LOAD_CAMPAIGN_AFRESH
+    return session.scalars(query, {"campaign_id": campaign_id}).first()
+
+
+_LOAD_CAMPAIGN_AFRESH = (
+    select(Campaign)
+    .where(Campaign.id == bindparam("campaign_id"))
+    .execution_options(populate_existing=True)
+)
+_LOCK_CAMPAIGN_POSTGRESQL = _LOAD_CAMPAIGN_AFRESH.with_for_update(key_share=True)
 
 
 def list_for_organizations(
@@ -216,14 +223,21 @@ def supersede_siblings(
     session: Session, campaign_id: str, creator_id: str, keep_id: str, now: datetime
 ) -> None:
     """Once an order exists, the pair's other pending application or invitation is moot."""
-    for model in (Application, Invitation):
-        session.execute(
-            update(model)
-            .where(
-                model.campaign_id == campaign_id,
-                model.creator_id == creator_id,
-                model.status == "pending",
-                model.id != keep_id,
-            )
-            .values(status="superseded", decided_at=now)
-        )
+    values = {"of_campaign": campaign_id, "of_creator": creator_id, "keep_id": keep_id, "at": now}
+    for statement in _SUPERSEDE_SIBLINGS:
+        session.execute(statement, values)
+
+
+# Built once (each took about 100 us to build on every accept). An UPDATE's parameters may
+# not be named after its table's columns.
+_SUPERSEDE_SIBLINGS = tuple(
+    update(model)
+    .where(
+        model.campaign_id == bindparam("of_campaign"),
+        model.creator_id == bindparam("of_creator"),
+        model.status == "pending",
+        model.id != bindparam("keep_id"),
+    )
+    .values(status="superseded", decided_at=bindparam("at"))
+    for model in (Application, Invitation)
+)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -90,12 +90,15 @@ def list_orders(
 
 
 def committed_escrow(session: Session, campaign_id: str, states: Sequence[str]) -> int:
-    total = session.scalar(
-        select(func.coalesce(func.sum(Order.escrow_amount), 0)).where(
-            Order.campaign_id == campaign_id, Order.state.in_(list(states))
-        )
-    )
+    total = session.scalar(_COMMITTED_ESCROW, {"campaign_id": campaign_id, "states": list(states)})
     return int(total or 0)
+
+
+# Built once: every accept checks its campaign's budget with it.
+_COMMITTED_ESCROW = select(func.coalesce(func.sum(Order.escrow_amount), 0)).where(
+    Order.campaign_id == bindparam("campaign_id"),
+    Order.state.in_(bindparam("states", expanding=True)),
+)
 
 
 def committed_escrow_by_campaign(
