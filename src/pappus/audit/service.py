@@ -120,15 +120,6 @@ def record_access(
 
 @event.listens_for(Session, "before_commit")
 def _insert_pending(session: Session) -> None:
-    write_pending(session)
-
-
-def write_pending(session: Session) -> None:
-    """Insert the entries recorded so far now, in the same transaction, instead of at commit.
-
-    For a caller about to take a row lock that is held until commit (the ledger locks a brand's
-    wallet): with the entries already written, the commit follows the lock one statement sooner.
-    """
     pending: list[_Pending] = session.info.pop(_PENDING, [])
     if pending:
         repo.insert_entries(

@@ -246,9 +246,9 @@ def create_order(
     if before_hold is not None:
         before_hold(order)
     # Last, so the brand wallet's row lock is held for as little of the transaction as can be:
-    # every accept of one brand queues on it. Everything else is written first.
+    # every accept of one brand queues on it. The caller's changes are written first; only
+    # the audit entries, one INSERT at commit, come after (the hold records one too).
     session.flush()
-    audit.write_pending(session)
     ledger.place_escrow_hold(
         session,
         ledger.EscrowHold(
@@ -509,9 +509,6 @@ def _apply(
         session, order, action, from_state, transition.target, actor, actor_id, event_data, at
     )
     if transition.payout is not None:
-        # The settlement locks the brand's wallet row until commit (a refund credits it):
-        # the audit entries are written before, not after it.
-        audit.write_pending(session)
         ledger.settle_escrow(
             session,
             ledger.EscrowSettlement(
