@@ -134,3 +134,22 @@ def test_workers_must_be_positive() -> None:
         serving.run(serving.ServeOptions("pid_app:app"), host="127.0.0.1", port=0, workers=0)
     with pytest.raises(SystemExit):
         serving.main(["pid_app:app", "--workers", "0"])
+
+
+def test_a_port_already_taken_is_refused_not_shared(tmp_path: Path) -> None:
+    # SO_REUSEPORT alone would bind beside another server and split its connections.
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        (tmp_path / "pid_app.py").write_text(PID_APP)
+        result = subprocess.run(
+            [
+                *(sys.executable, "-m", "pappus.serving", "pid_app:app"),
+                *("--app-dir", str(tmp_path), "--port", str(port), "--workers", "2"),
+            ],
+            capture_output=True,
+            timeout=60,
+        )
+    assert result.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}".encode() in result.stderr

@@ -234,7 +234,12 @@ async def request_session(request: Request) -> AsyncIterator[Session]:
 
 async def _end_request_session(session: Session, *, commit: bool) -> None:
     if session.in_transaction() or session.info.get("after_commit"):
-        await anyio.to_thread.run_sync(_finish_request_session, session, commit)
+        # A limiter of its own, as FastAPI gives a sync dependency's exit: with the shared
+        # pool full of requests waiting for a connection or SQLite's write lock, the commit
+        # that would free them must not wait for a thread too.
+        await anyio.to_thread.run_sync(
+            _finish_request_session, session, commit, limiter=anyio.CapacityLimiter(1)
+        )
     else:
         session.close()  # nothing began, or it already ended: no database work
 
@@ -250,8 +255,14 @@ def _finish_request_session(session: Session, commit: bool) -> None:
         raise
     finally:
         session.close()
-    if commit:
+    # A write that committed early (`committed_early`) did happen even if the request failed
+    # after it: what was to follow its commit still runs.
+    if commit or session.info.pop(COMMITTED_EARLY, False):
         run_after_commit(session)
+
+
+# Set in session.info by a request's code that committed the request's transaction itself.
+COMMITTED_EARLY = "committed_early"
 
 
 DbSession = Annotated[Session, Depends(request_session, scope="function")]

@@ -64,7 +64,12 @@ def run(options: ServeOptions, *, host: str, port: int, workers: int = 1) -> int
     if workers < 1:
         raise ValueError("workers must be at least 1")
     if workers > 1 and balanced_workers_supported():
-        return Supervisor(options, reuse_port_sockets(host, port, workers)).run()
+        try:
+            sockets = reuse_port_sockets(host, port, workers)
+        except OSError as exc:
+            logger.error("%s", exc.strerror or exc)
+            return 1
+        return Supervisor(options, sockets).run()
     uvicorn.run(
         options.app,
         host=host,
@@ -80,10 +85,18 @@ def run(options: ServeOptions, *, host: str, port: int, workers: int = 1) -> int
 
 def reuse_port_sockets(host: str, port: int, count: int) -> list[socket.socket]:
     """`count` listening sockets on one address, each with SO_REUSEPORT. Port 0 picks a free
-    port for the first and binds the others to the same."""
+    port for the first and binds the others to the same.
+
+    They listen at once, before their workers are ready: the kernel spreads connections over
+    all of them from the first moment, and those that reach a worker still starting wait in
+    its queue. Listening only once ready would send every early keep-alive connection to the
+    first worker up, for good.
+    """
     family, kind, proto, _, address = socket.getaddrinfo(
         host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
     )[0]
+    if port != 0:
+        _refuse_if_taken(family, kind, proto, address)
     sockets: list[socket.socket] = []
     try:
         for _ in range(count):
@@ -93,13 +106,24 @@ def reuse_port_sockets(host: str, port: int, count: int) -> list[socket.socket]:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
             sock.bind(address)
             sock.listen(BACKLOG)
-            sock.set_inheritable(True)
             address = sock.getsockname()
     except OSError:
         for sock in sockets:
             sock.close()
         raise
     return sockets
+
+
+def _refuse_if_taken(family: int, kind: int, proto: int, address: Any) -> None:
+    """SO_REUSEPORT would let us bind beside another server of the same user on this port
+    and split its connections with it; a probe without it fails as plain uvicorn would."""
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            where = f"{address[0]}:{address[1]}"
+            raise OSError(exc.errno, f"cannot listen on {where}: {exc.strerror}") from exc
 
 
 def _worker(options: ServeOptions, sock: socket.socket, supervisor_pid: int) -> None:
@@ -109,8 +133,11 @@ def _worker(options: ServeOptions, sock: socket.socket, supervisor_pid: int) -> 
     _stop_with_supervisor(supervisor_pid)
     if options.app_dir is not None:
         sys.path.insert(0, options.app_dir)
+    host, port = sock.getsockname()[:2]
     config = uvicorn.Config(
         options.app,
+        host=host,  # for its log line only: it serves on the socket
+        port=port,
         factory=options.factory,
         log_level=options.log_level,
         access_log=options.access_log,
@@ -136,6 +163,11 @@ class _Slot:
     process: Any = None  # multiprocessing.process.BaseProcess
     started_at: float = 0.0
     quick_exits: int = 0
+    # Whether a worker of this slot ever ran past QUICK_EXIT_SECONDS: until then a failing
+    # start means the app cannot start at all; after it, a passing outage (the database
+    # down while a replacement starts) must not stop the healthy workers.
+    ever_ran: bool = False
+    restart_at: float | None = None
 
 
 class Supervisor:
@@ -167,17 +199,25 @@ class Supervisor:
             for slot in self.slots:
                 self._start(slot)
             while not self.stopping:
-                sentinels = [slot.process.sentinel for slot in self.slots]
+                sentinels = [s.process.sentinel for s in self.slots if s.restart_at is None]
                 multiprocessing.connection.wait(sentinels, timeout=0.5)
                 for slot in self.slots:
-                    if not self.stopping and not slot.process.is_alive():
+                    if self.stopping:
+                        break
+                    if slot.restart_at is not None:
+                        if time.monotonic() >= slot.restart_at:
+                            slot.restart_at = None
+                            self._start(slot)
+                    elif not slot.process.is_alive():
                         self._replace(slot)
         finally:
+            # New connections are refused from here on, not left waiting on a worker that
+            # is finishing its last requests.
+            for slot in self.slots:
+                slot.sock.close()
             self._stop_all()
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
-            for slot in self.slots:
-                slot.sock.close()
         return self.exit_code
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
@@ -194,8 +234,9 @@ class Supervisor:
         code = slot.process.exitcode
         slot.process.join()
         quick = time.monotonic() - slot.started_at < QUICK_EXIT_SECONDS
+        slot.ever_ran = slot.ever_ran or not quick
         slot.quick_exits = slot.quick_exits + 1 if quick else 0
-        if code == STARTUP_FAILURE or slot.quick_exits >= 2:
+        if not slot.ever_ran and (code == STARTUP_FAILURE or slot.quick_exits >= 2):
             logger.error(
                 "worker %s exited with code %s while starting; stopping the server",
                 slot.process.pid,
@@ -204,11 +245,22 @@ class Supervisor:
             self.exit_code = STARTUP_FAILURE
             self.stopping = True
             return
-        logger.warning("worker %s exited with code %s; starting another", slot.process.pid, code)
-        self._start(slot)
+        # Back off while replacements keep failing, instead of restarting in a tight loop.
+        delay = min(30.0, 2.0 ** (slot.quick_exits - 1)) if quick else 0.0
+        logger.warning(
+            "worker %s exited with code %s; starting another in %.0f s",
+            slot.process.pid,
+            code,
+            delay,
+        )
+        slot.restart_at = time.monotonic() + delay
 
     def _stop_all(self) -> None:
-        running = [s.process for s in self.slots if s.process is not None and s.process.is_alive()]
+        running = [
+            s.process
+            for s in self.slots
+            if s.process is not None and s.restart_at is None and s.process.is_alive()
+        ]
         for process in running:
             os.kill(process.pid, signal.SIGTERM)
         deadline = time.monotonic() + STOP_GRACE_SECONDS

@@ -239,5 +239,8 @@ _SUPERSEDE_SIBLINGS = tuple(
         model.id != bindparam("keep_id"),
     )
     .values(status="superseded", decided_at=bindparam("at"))
+    # "fetch" (the ids come back by RETURNING): the default evaluates the WHERE on loaded rows
+    # in Python, where the bind parameters have no values and nothing would match.
+    .execution_options(synchronize_session="fetch")
     for model in (Application, Invitation)
 )

@@ -467,9 +467,9 @@ def _start_order(
     actor_id: str | None,
     accepted: Callable[[Order], None],
 ) -> Order:
-    """The order for an accepted offer. `accepted` marks the offer and records it once the
-    order exists, before the escrow hold: the hold locks the brand's wallet row until commit,
-    so it comes last."""
+    """The order for an accepted offer. `accepted` marks the offer (and records its audit
+    entry, inserted at commit) once the order exists, before the escrow hold: the hold locks
+    the brand's wallet row until commit, so it comes last."""
     locked = repo.lock(session, campaign.id)
     assert locked is not None
     if locked.status not in ACCEPTING:

@@ -22,7 +22,7 @@ from pydantic import BaseModel
 from sqlalchemy import JSON, String, UniqueConstraint, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from pappus.db import Base, dialect_insert
+from pappus.db import COMMITTED_EARLY, Base, dialect_insert
 from pappus.errors import Conflict, InvalidInput
 from pappus.kit.clock import now
 from pappus.kit.ids import new_id
@@ -151,6 +151,7 @@ def _commit_now(session: Session) -> None:
     else the worker is doing, with the locks (and SQLite's write lock) held all along.
     """
     session.commit()
+    session.info[COMMITTED_EARLY] = True
 
 
 def _json_body(result: Any) -> Any:

@@ -201,8 +201,9 @@ def create_order(
 ) -> Order:
     """Create the order with its contract and place the escrow hold, in the caller's
     transaction: if the hold fails, no order exists. `before_hold` gets the new order before
-    the hold is placed, for the caller's own changes (the accepted application, its audit
-    entry), so that they are written before the hold and not after it."""
+    the hold is placed, for the caller's own changes (the accepted application), so that they
+    are written before the hold and not while it holds the brand's wallet row locked. Audit
+    entries are recorded then too, and inserted at commit as always."""
     at = clock_now()
     contract = build_contract(terms, at)
     money = contract["money"]
