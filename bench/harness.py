@@ -263,15 +263,15 @@ def run_load(
 # -- CPU ------------------------------------------------------------------------------------
 
 
-def _process_cpu_seconds(pid: int) -> float | None:
-    """User + system CPU of a process and its live children, e.g. uvicorn's worker
-    processes (Linux /proc); None elsewhere."""
+def _process_cpu_seconds(pid: int, *, children: bool = True) -> float | None:
+    """User + system CPU of a process and (with `children`) its live children, e.g. the
+    server's worker processes (Linux /proc); None elsewhere."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except (OSError, IndexError):
         return None
     ticks = int(fields[11]) + int(fields[12])
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+    for stat in Path("/proc").glob("[0-9]*/stat") if children else ():
         try:
             child = stat.read_text().rsplit(")", 1)[1].split()
         except (OSError, IndexError):
@@ -322,7 +322,10 @@ def _postgres_cpu_seconds() -> dict[int, float] | None:
                 command = (entry / "cmdline").read_text(errors="replace")
                 client_backend = "(" in command  # "postgres: user db 127.0.0.1(port) ..."
                 if not client_backend or f" {database} " in command:
-                    found[int(entry.name)] = _process_cpu_seconds(int(entry.name)) or 0.0
+                    # Each process alone: every backend is the postmaster's child, and
+                    # counting children too counted every backend twice (over 200%).
+                    cpu = _process_cpu_seconds(int(entry.name), children=False)
+                    found[int(entry.name)] = cpu or 0.0
     return found
 
 
