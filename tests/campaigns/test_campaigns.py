@@ -242,6 +242,27 @@ def test_invitation_accepted_creates_order_and_supersedes_application(world: Wor
     assert order["contract"]["money"]["price_amount"] == 800_000
 
 
+def test_superseding_updates_a_sibling_already_loaded_in_the_session(world: World) -> None:
+    # Given a pending application, loaded in the session that accepts the creator's invitation
+    from pappus.campaigns import repository
+
+    brand = world.brand()
+    creator = world.creator()
+    campaign = world.campaign(brand)
+    application = world.application(creator, campaign)
+    with world.db.unit_of_work() as session:
+        loaded = repository.get_application(session, application["id"])
+        assert loaded is not None and loaded.status == "pending"
+        # When its siblings are superseded (an invitation of the pair became the order)
+        repository.supersede_siblings(
+            session, campaign["id"], creator.creator_id, "inv_the_accepted_one", clock.now()
+        )
+        # Then the loaded row says so too, not only the database
+        assert loaded.status == "superseded"
+    after = ok(world.client.get(f"/api/v1/applications/{application['id']}", headers=brand.headers))
+    assert after["status"] == "superseded"
+
+
 def test_invitation_decline_revoke_and_duplicates(world: World) -> None:
     brand = world.brand()
     campaign = world.campaign(brand, visibility="invite_only")
