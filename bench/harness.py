@@ -271,7 +271,9 @@ def _process_cpu_seconds(pid: int, *, children: bool = True) -> float | None:
     except (OSError, IndexError):
         return None
     ticks = int(fields[11]) + int(fields[12])
-    for stat in Path("/proc").glob("[0-9]*/stat") if children else ():
+    if not children:
+        return ticks / os.sysconf("SC_CLK_TCK")
+    for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             child = stat.read_text().rsplit(")", 1)[1].split()
         except (OSError, IndexError):

@@ -205,6 +205,10 @@ def run_after_commit(session: Session) -> None:
         hook()
 
 
+# Set in session.info by a request's code that committed the request's transaction itself.
+COMMITTED_EARLY = "committed_early"
+
+
 async def request_session(request: Request) -> AsyncIterator[Session]:
     """The request's one transaction: committed before the response is sent, or rolled back.
 
@@ -259,10 +263,6 @@ def _finish_request_session(session: Session, commit: bool) -> None:
     # after it: what was to follow its commit still runs.
     if commit or session.info.pop(COMMITTED_EARLY, False):
         run_after_commit(session)
-
-
-# Set in session.info by a request's code that committed the request's transaction itself.
-COMMITTED_EARLY = "committed_early"
 
 
 DbSession = Annotated[Session, Depends(request_session, scope="function")]

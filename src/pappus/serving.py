@@ -34,8 +34,9 @@ logger = logging.getLogger("pappus.serving")
 
 # uvicorn exits with this code when the app cannot start (import error, failing lifespan).
 STARTUP_FAILURE = 3
-# A worker that exits sooner than this after its start, twice in a row, is not restarted
-# again: the app is failing at start, and restarting it forever would hide that.
+# A worker that exits sooner than this after its start is restarted with back-off. Until a
+# worker of its slot has once run longer, a startup failure (or two quick exits in a row)
+# stops the server: the app cannot start, and restarting it forever would hide that.
 QUICK_EXIT_SECONDS = 5.0
 STOP_GRACE_SECONDS = 15.0
 BACKLOG = 2048
