@@ -118,7 +118,7 @@ examples:
   python bench/ledger.py              # both backends, 1/8/16 clients, 5 s per cell: ~2.5 min
   python bench/ledger.py --backends sqlite --duration 2 --clients 1,8
   python bench/ledger.py --layers floor,service --backends postgresql
-  python bench/ledger.py --layers floor,service --clients 8 --processes 2
+  python bench/ledger.py --layers floor,service --clients 8 --processes 1  # one GIL
 """
 
 
@@ -192,7 +192,7 @@ class RunSettings:
     creators: int
     applications: int
     workers: int | None = None  # None: per backend, see http_workers()
-    processes: int = 1
+    processes: int | None = None  # None: per backend, see client_processes()
 
 
 @dataclass
@@ -212,6 +212,7 @@ def thread_cell(
 ) -> Cell:
     """One floor or service-layer cell on a fresh database, then the ledger check."""
     label = f"{backend}: {LAYER_NAMES[layer]}, {clients} client{'s' * (clients > 1)}"
+    processes = min(client_processes(settings, backend), clients)
     with fresh_database(backend, settings.postgres_url, workdir, f"{layer}-{clients}") as url:
         setup = prepare_book(url, backend, clients)
         finished: list[str] = []
@@ -224,15 +225,15 @@ def thread_cell(
                 counter = StatementCounter(lambda: opened.raw[0].statements)
                 cycles[0](counter)
                 statements = counter.averages()
-            if settings.processes > 1:
+            if processes > 1:
                 stack.close()  # the counting clients' connections, before forking
-                label += f", {settings.processes} processes"
+                label += f", {processes} processes"
                 result = run_processes(
                     label,
                     layer,
                     setup,
                     clients,
-                    settings.processes,
+                    processes,
                     WARMUP_SECONDS,
                     settings.duration,
                     finished,
@@ -554,7 +555,7 @@ def build_report(
             "creators": settings.creators,
             "pending_applications": settings.applications,
             "http_workers": {b: http_workers(settings, b) for b in settings.backends},
-            "client_processes": settings.processes,
+            "client_processes": {b: client_processes(settings, b) for b in settings.backends},
         },
         "targets": target_summary(rows),
         "machine": machine,
@@ -639,15 +640,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=int,
         default=None,
         help="worker processes serving the HTTP cells, as `pappus serve --workers` (default: "
-        "one per core, at most 2, on PostgreSQL; 1 on SQLite, whose writers in several "
-        "processes meet its busy handler)",
+        f"{DEPLOYMENT_PROCESSES_HELP})",
     )
     parser.add_argument(
         "--processes",
         type=int,
-        default=1,
+        default=None,
         help="spread the floor's and the service layer's clients over this many processes, "
-        "so they do not share one GIL (default: %(default)s: threads of this process)",
+        "as the API's workers and the job workers call the service layer, so they do not "
+        f"share one GIL (default: {DEPLOYMENT_PROCESSES_HELP}; 1: threads of this process)",
     )
     args = parser.parse_args(argv)
     args.backends = split_list(parser, "--backends", args.backends, ("sqlite", "postgresql"))
@@ -660,18 +661,33 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--clients needs at least one level, each 1 or more")
     if args.workers is not None and args.workers < 1:
         parser.error("--workers must be positive")
-    if args.duration <= 0 or args.creators < 1 or args.processes < 1:
-        parser.error("--duration, --creators and --processes must be positive")
+    if args.processes is not None and args.processes < 1:
+        parser.error("--processes must be positive")
+    if args.duration <= 0 or args.creators < 1:
+        parser.error("--duration and --creators must be positive")
     return args
 
 
-def http_workers(settings: RunSettings, backend: str) -> int:
-    """As a deployment would run: on PostgreSQL one worker per core (at most 2, the size of
-    the machine the targets are for); SQLite stays in one process, where its writers take
-    turns instead of sleeping in the busy handler."""
-    if settings.workers is not None:
-        return settings.workers
+DEPLOYMENT_PROCESSES_HELP = (
+    "one per core, at most 2, on PostgreSQL; 1 on SQLite, whose writers in several processes "
+    "meet its busy handler"
+)
+
+
+def deployment_processes(backend: str) -> int:
+    """How many processes a deployment runs Pappus in: on PostgreSQL one per core (at most 2,
+    the size of the machine the targets are for); SQLite stays in one process, where its
+    writers take turns instead of sleeping in the busy handler."""
     return min(2, os.cpu_count() or 1) if backend == "postgresql" else 1
+
+
+def http_workers(settings: RunSettings, backend: str) -> int:
+    return settings.workers or deployment_processes(backend)
+
+
+def client_processes(settings: RunSettings, backend: str) -> int:
+    """Processes the floor's and the service layer's clients are spread over."""
+    return settings.processes or deployment_processes(backend)
 
 
 def split_list(
