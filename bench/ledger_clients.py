@@ -524,22 +524,43 @@ class StatementCounter(Tally):
 
 def count_service_statements(db: Any, cycle: Cycle) -> dict[str, float]:
     """Statements per operation of one cycle through the service layer (SAVEPOINT and
-    RELEASE count; BEGIN and COMMIT do not)."""
-    from sqlalchemy import event
-
+    RELEASE count; BEGIN and COMMIT do not). On PostgreSQL they are counted where psycopg
+    sends them: the book's hottest statements bypass SQLAlchemy's events
+    (`pappus.db.execute_on_driver`)."""
+    cycle(Tally())  # uncounted: a new connection's first statements are the dialect's set-up
     sent = [0]
+    counter = StatementCounter(lambda: sent[0])
+    if db.is_sqlite:
+        from sqlalchemy import event
 
-    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if not statement.startswith("BEGIN"):
-            sent[0] += 1
+        def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            if not statement.startswith("BEGIN"):
+                sent[0] += 1
 
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        counter = StatementCounter(lambda: sent[0])
-        cycle(counter)
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            cycle(counter)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
         return counter.averages()
+    import psycopg
+
+    def counted(send: Callable[..., Any]) -> Callable[..., Any]:
+        def run(cursor: Any, *args: Any, **kwargs: Any) -> Any:
+            sent[0] += 1
+            return send(cursor, *args, **kwargs)
+
+        return run
+
+    originals = {name: getattr(psycopg.Cursor, name) for name in ("execute", "executemany")}
+    try:
+        for name, send in originals.items():
+            setattr(psycopg.Cursor, name, counted(send))
+        cycle(counter)
     finally:
-        event.remove(db.engine, "before_cursor_execute", count)
+        for name, send in originals.items():
+            setattr(psycopg.Cursor, name, send)
+    return counter.averages()
 
 
 def combined(steps: list[StepStats]) -> StepStats:

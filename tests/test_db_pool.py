@@ -1,13 +1,14 @@
-"""Pooled PostgreSQL connections: pinged only after sitting idle, replaced when dead."""
+"""Pooled PostgreSQL connections: pinged only after sitting idle, replaced when dead; and
+statements sent by psycopg itself."""
 
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import event, literal_column, select, text
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from pappus import db as db_module
-from pappus.db import Database
+from pappus.db import Database, execute_on_driver, postgresql_sql
 
 
 @pytest.fixture
@@ -71,3 +72,49 @@ def test_a_connection_killed_while_in_use_recently_fails_once_then_recovers(
         session.execute(text("SELECT 1"))
     with postgres_db.unit_of_work() as session:
         assert session.execute(text("SELECT 1")).scalar_one() == 1
+
+
+# -- statements psycopg sends itself (pappus.db.execute_on_driver) -----------------------------
+
+
+def test_a_driver_statement_runs_in_the_sessions_transaction(postgres_db: Database) -> None:
+    with pytest.raises(RuntimeError), postgres_db.unit_of_work() as session:
+        session.execute(text("CREATE TEMP TABLE t (n int PRIMARY KEY) ON COMMIT PRESERVE ROWS"))
+        assert (
+            execute_on_driver(session, "INSERT INTO t VALUES (%(n)s)", [{"n": 1}, {"n": 2}]) == []
+        )
+        assert execute_on_driver(session, "SELECT sum(n) FROM t", {}) == [(3,)]
+        raise RuntimeError("roll the whole unit of work back")
+    with postgres_db.unit_of_work() as session:  # the temp table went with the rollback
+        assert execute_on_driver(session, "SELECT to_regclass('pg_temp.t')", {}) == [(None,)]
+
+
+def test_a_driver_statement_raises_sqlalchemys_errors(postgres_db: Database) -> None:
+    """What the API's error handlers and the services catch: IntegrityError, not psycopg's."""
+    with pytest.raises(IntegrityError) as raised, postgres_db.unit_of_work() as session:
+        execute_on_driver(session, "CREATE TEMP TABLE u (n int PRIMARY KEY)", {})
+        execute_on_driver(session, "INSERT INTO u VALUES (%(n)s), (%(n)s)", {"n": 7})
+    assert "duplicate key" in str(raised.value)
+    assert raised.value.statement == "INSERT INTO u VALUES (%(n)s), (%(n)s)"
+    with postgres_db.unit_of_work() as session:  # the session and its connection are usable
+        assert execute_on_driver(session, "SELECT 2", {}) == [(2,)]
+
+
+def test_a_lost_connection_under_a_driver_statement_is_replaced(
+    postgres_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(db_module, "PING_AFTER_IDLE_SECONDS", 3600.0)
+    _kill_pooled_connection(postgres_db)
+    with pytest.raises(OperationalError) as raised, postgres_db.unit_of_work() as session:
+        execute_on_driver(session, "SELECT 1", {})
+    assert raised.value.connection_invalidated
+    with postgres_db.unit_of_work() as session:
+        assert execute_on_driver(session, "SELECT 1", {}) == [(1,)]
+
+
+def test_a_core_statement_compiles_once_with_its_own_literals() -> None:
+    statement = select(literal_column("n")).where(literal_column("kind") == "pending")
+    sql, fixed = postgresql_sql(statement)
+    assert postgresql_sql(statement)[0] is sql
+    assert list(fixed.values()) == ["pending"]
+    assert f"%({next(iter(fixed))})s" in sql

@@ -12,6 +12,7 @@ from sqlalchemy import String, Table, any_, bindparam, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from pappus.db import execute_on_driver, postgresql_sql
 from pappus.kit.clock import now
 from pappus.kit.ids import new_id
 from pappus.ledger.book_models import LedgerAccount, LedgerTransaction, LedgerTransfer
@@ -122,6 +123,15 @@ def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
+def _rows(session: Session, statement: Any, params: dict[str, Any]) -> Sequence[Sequence[Any]]:
+    """A prebuilt statement's rows; on PostgreSQL sent by psycopg itself (see
+    `pappus.db.execute_on_driver`: these run on every escrow operation)."""
+    if _dialect(session) == "postgresql":
+        sql, fixed = postgresql_sql(statement)
+        return execute_on_driver(session, sql, {**fixed, **params})
+    return session.execute(statement, params).all()
+
+
 AccountKey = tuple[str, str, str, str]  # owner kind, owner id, purpose, currency
 
 
@@ -165,7 +175,7 @@ def account_ids(
             "restricted": list(create),
             "created_at": now(),
         }
-        rows = session.connection().exec_driver_sql(_FIND_OR_CREATE_ACCOUNTS_POSTGRESQL, params)
+        rows = execute_on_driver(session, _FIND_OR_CREATE_ACCOUNTS_POSTGRESQL, params)
     else:  # in process on SQLite; elsewhere only the rare second look after a lost race
         rows = [
             row
@@ -193,10 +203,8 @@ def lock_balances(session: Session, account_ids: Sequence[str]) -> dict[str, Bal
     """Lock the accounts in id order (a fixed order, so two writers cannot deadlock) and
     return their balance columns as they are now."""
     ids = sorted(set(account_ids))
-    return {
-        row[0]: Balances(*row)
-        for row in session.execute(_LOCK_BALANCES[_dialect(session)], {"ids": ids})
-    }
+    rows = _rows(session, _LOCK_BALANCES[_dialect(session)], {"ids": ids})
+    return {row[0]: Balances(*row) for row in rows}
 
 
 def _expire_loaded(session: Session, accounts: Sequence[Balances]) -> None:
@@ -296,8 +304,9 @@ def write_transaction(
                 ]
             ),
         }
-        recorded = session.connection().exec_driver_sql(_WRITE_TRANSACTION_POSTGRESQL, params)
-        transaction_id, resolved = recorded.one()
+        [(transaction_id, resolved)] = execute_on_driver(
+            session, _WRITE_TRANSACTION_POSTGRESQL, params
+        )
         if resolved:
             return "resolved"
         if transaction_id is None:
@@ -325,13 +334,13 @@ def is_resolved(session: Session, pending_id: str) -> bool:
 
 
 def pending_transfer(session: Session, transfer_id: str) -> PendingHold | None:
-    row = session.execute(_PENDING_BY_ID, {"transfer_id": transfer_id}).first()
-    return PendingHold(*row) if row else None
+    rows = _rows(session, _PENDING_BY_ID, {"transfer_id": transfer_id})
+    return PendingHold(*rows[0]) if rows else None
 
 
 def pending_hold_by_reference(session: Session, reference: str) -> PendingHold | None:
-    row = session.execute(_PENDING_BY_REFERENCE, {"reference": reference}).first()
-    return PendingHold(*row) if row else None
+    rows = _rows(session, _PENDING_BY_REFERENCE, {"reference": reference})
+    return PendingHold(*rows[0]) if rows else None
 
 
 def find_account(
