@@ -88,6 +88,7 @@ from ledger_clients import (
     TO_CREATOR,
     TO_PLATFORM,
     StatementCounter,
+    analyze,
     combined,
     count_service_statements,
     open_clients,
@@ -225,6 +226,10 @@ def thread_cell(
                 counter = StatementCounter(lambda: opened.raw[0].statements)
                 cycles[0](counter)
                 statements = counter.averages()
+            # Grow the book a little, then let PostgreSQL see it (see `analyze`); the client
+            # processes warm up their own connections again.
+            run_threads(f"{label} (warm-up)", WARMUP_SECONDS, cycles, transient=True)
+            analyze(url)
             if processes > 1:
                 stack.close()  # the counting clients' connections, before forking
                 label += f", {processes} processes"
@@ -239,7 +244,6 @@ def thread_cell(
                     finished,
                 )
             else:
-                run_threads(f"{label} (warm-up)", WARMUP_SECONDS, cycles, transient=True)
                 result = run_threads(label, settings.duration, cycles)
         violations, check_s = ledger_violations(url, set(finished))
     say_check(label, violations, check_s)
@@ -271,6 +275,7 @@ def seed_http(url: str, settings: RunSettings, backend: str) -> tuple[str, list[
         pending = _seed_pending(db, brand, creators, campaigns, progress)
     finally:
         db.dispose()
+    analyze(url)  # the seeded tables, as autovacuum would have by the time they were this big
     progress.done(f"{len(pending)} applications in {time.perf_counter() - started:.1f} s")
     return brand["token"], pending[: settings.applications]
 
