@@ -95,6 +95,7 @@ from ledger_clients import (
     prepare_book,
     run_processes,
     run_threads,
+    seed_history,
 )
 
 DEFAULT_OUT = BENCH_DIR / "results" / "ledger.json"
@@ -226,10 +227,6 @@ def thread_cell(
                 counter = StatementCounter(lambda: opened.raw[0].statements)
                 cycles[0](counter)
                 statements = counter.averages()
-            # Grow the book a little, then let PostgreSQL see it (see `analyze`); the client
-            # processes warm up their own connections again.
-            run_threads(f"{label} (warm-up)", WARMUP_SECONDS, cycles, transient=True)
-            analyze(url)
             if processes > 1:
                 stack.close()  # the counting clients' connections, before forking
                 label += f", {processes} processes"
@@ -244,6 +241,7 @@ def thread_cell(
                     finished,
                 )
             else:
+                run_threads(f"{label} (warm-up)", WARMUP_SECONDS, cycles, transient=True)
                 result = run_threads(label, settings.duration, cycles)
         violations, check_s = ledger_violations(url, set(finished))
     say_check(label, violations, check_s)
@@ -273,6 +271,7 @@ def seed_http(url: str, settings: RunSettings, backend: str) -> tuple[str, list[
         progress.advance()
         creators = _seed_creators(db, settings.creators, progress)
         pending = _seed_pending(db, brand, creators, campaigns, progress)
+        seed_history(db)
     finally:
         db.dispose()
     analyze(url)  # the seeded tables, as autovacuum would have by the time they were this big

@@ -29,6 +29,9 @@ WALLET_FUNDS = 10**15  # minor units per brand wallet: more than any run can hol
 ESCROW = 120_000  # one hold; a release splits it into the three amounts below
 TO_CREATOR, TO_PLATFORM, TO_BRAND = 95_000, 15_000, 10_000
 CREATORS = 64  # creator_pending accounts the releases pay, round robin
+# Escrow accounts of orders finished before the cell, so that it measures a book in service,
+# not an empty one (see `seed_history`).
+HISTORY_ORDERS = 20_000
 HOLD, RELEASE, REFUND = "hold", "release (3 legs)", "refund (void)"
 
 
@@ -50,13 +53,15 @@ class BookSetup:
 
 def prepare_book(url: str, backend: str, wallets: int) -> BookSetup:
     """Fund `wallets` brand wallets with a deposit each (deposit_clearing -> brand_wallet),
-    and open the creator and platform accounts the releases pay into."""
+    and open the creator and platform accounts the releases pay into, in a book with a
+    history (`seed_history`)."""
     from pappus.db import Database
     from pappus.ledger import book
     from pappus.ledger.book import Leg
 
     db = Database(url)
     try:
+        seed_history(db)
         with db.unit_of_work() as session:
             clearing = book.account_id(session, "deposit_clearing", "sandbox", CURRENCY)
             owners = [f"org_bench_{n:03d}" for n in range(wallets)]
@@ -74,9 +79,45 @@ def prepare_book(url: str, backend: str, wallets: int) -> BookSetup:
                 owner: book.account_id(session, "platform_revenue", owner, CURRENCY)
                 for owner in book.PLATFORM_REVENUE_OWNERS
             }
-            return BookSetup(url, backend, owners, wallet_ids, creators, creator_ids, platform)
+        analyze(url)
+        return BookSetup(url, backend, owners, wallet_ids, creators, creator_ids, platform)
     finally:
         db.dispose()
+
+
+def seed_history(db: Any) -> None:
+    """The emptied escrow accounts of HISTORY_ORDERS orders finished before the cell.
+
+    A book in service is not empty, and on an empty one PostgreSQL measures plans that no
+    deployment keeps. psycopg prepares a statement after five runs; PostgreSQL then builds a
+    generic plan from the table's statistics, and keeps it until they change. For a table of
+    a few hundred accounts that plan is a sequential scan (the account lock, the balance
+    UPDATE, the accounts lookup). Each hold adds an account, and the cell's few seconds see no
+    autovacuum, so the scans grew longer as the cell ran. A deployment's tables are analyzed
+    by autovacuum within a minute of its first writes and have long outgrown such plans.
+    """
+    from sqlalchemy import insert
+
+    from pappus.kit.clock import now
+    from pappus.kit.ids import new_id
+    from pappus.ledger.book_models import LedgerAccount
+
+    at = now()
+    rows = [
+        {
+            "id": new_id("acc"),
+            "owner_kind": "order",
+            "owner_id": f"ord_history_{n:06d}",
+            "purpose": "order_escrow",
+            "currency": CURRENCY,
+            "debits_must_not_exceed_credits": True,
+            **dict.fromkeys(BALANCES, 0),
+            "created_at": at,
+        }
+        for n in range(HISTORY_ORDERS)
+    ]
+    with db.unit_of_work() as session:
+        session.execute(insert(LedgerAccount.__table__), rows)
 
 
 # -- what one client does: a cycle of hold, release, hold, refund ---------------------------
@@ -368,16 +409,8 @@ def raw_connection(setup: BookSetup) -> Any:
 
 
 def analyze(url: str) -> None:
-    """On PostgreSQL, ANALYZE the database, as autovacuum does within a minute of a
-    deployment's first writes (its naptime): a cell's few seconds see no autovacuum.
-
-    Without it, a cell measures a planner artifact of a brand-new database. psycopg prepares a
-    statement after five runs; PostgreSQL then builds a generic plan from the table's size at
-    that moment (nearly empty) and keeps it until the table's statistics change. The account
-    lock (`id = ANY($1)`) was planned as a sequential scan of the accounts table and stayed
-    one while every hold added an account: the cell slowed as it ran, PostgreSQL's CPU per
-    operation growing from 0.9 to 1.4 ms. After ANALYZE the plans are made again, as index
-    scans. SQLite gathers no statistics unless asked to, so it is left as it is."""
+    """On PostgreSQL, ANALYZE the database, as autovacuum does a deployment's (see
+    `seed_history`). SQLite gathers no statistics unless asked to, so it is left as it is."""
     if not url.startswith("postgresql"):
         return
     import psycopg
