@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from pappus import db as db_module
 from pappus.db import Database, execute_on_driver, postgresql_sql
+from pappus.kit.clock import now
 
 
 @pytest.fixture
@@ -118,3 +119,32 @@ def test_a_core_statement_compiles_once_with_its_own_literals() -> None:
     assert postgresql_sql(statement)[0] is sql
     assert list(fixed.values()) == ["pending"]
     assert f"%({next(iter(fixed))})s" in sql
+
+
+def test_a_driver_statement_sees_pending_orm_changes(postgres_db: Database) -> None:
+    """As `Session.execute` does, pending ORM changes are flushed before the statement."""
+    from pappus.ledger.book_models import LedgerAccount
+
+    with pytest.raises(RuntimeError), postgres_db.unit_of_work() as session:
+        session.add(
+            LedgerAccount(
+                id="acc_flushed_first",
+                owner_kind="organization",
+                owner_id="org_flushed_first",
+                purpose="brand_wallet",
+                currency="CNY",
+                debits_must_not_exceed_credits=True,
+                debits_pending=0,
+                debits_posted=0,
+                credits_pending=0,
+                credits_posted=0,
+                created_at=now(),
+            )
+        )
+        found = execute_on_driver(
+            session,
+            "SELECT owner_id FROM ledger_accounts WHERE id = %(id)s",
+            {"id": "acc_flushed_first"},
+        )
+        assert found == [("org_flushed_first",)]
+        raise RuntimeError("leave nothing behind")

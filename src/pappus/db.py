@@ -172,8 +172,11 @@ def execute_on_driver(
 
     Errors come out as `Session.execute` raises them: as SQLAlchemy's exception classes
     (`IntegrityError`, `OperationalError`, ...), and a lost connection invalidated first, so
-    the pool replaces it. `before_cursor_execute` listeners do not see these statements.
+    the pool replaces it. Pending ORM changes are flushed first, as `Session.execute` does
+    (unless autoflush is off). `before_cursor_execute` listeners do not see these statements.
     """
+    if session.autoflush:
+        session.flush()
     connection = session.connection()
     dialect = connection.dialect
     cursor = connection.connection.cursor()
