@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import String, Table, any_, bindparam, or_, select, update
+from sqlalchemy import Select, String, Table, bindparam, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -72,7 +73,6 @@ def _insert_unless_present(table: Table, unique: Sequence[str]) -> dict[str, Any
 _INSERT_ACCOUNT = _insert_unless_present(ACCOUNTS, ACCOUNT_KEY)
 _INSERT_TRANSACTION = _insert_unless_present(TRANSACTIONS, ("reference",))["sqlite"]
 _INSERT_TRANSFERS = TRANSFERS.insert()
-_KEY_ARRAYS = ("owner_kinds", "owner_ids", "purposes", "currencies")  # one array per column
 _ACCOUNT_KEY_COLUMNS = tuple(ACCOUNTS.c[name] for name in ACCOUNT_KEY)
 # One key at a time: SQLite searches the key's index for one row value but scans the whole
 # table for an IN list of several. PostgreSQL looks up several keys at once, and creates the
@@ -87,15 +87,23 @@ _BALANCE_ROWS = select(
     ACCOUNTS.c.debits_must_not_exceed_credits,
     *(ACCOUNTS.c[name] for name in BALANCE_COLUMNS),
 ).order_by(ACCOUNTS.c.id)
-# NO KEY UPDATE: balance updates do not block inserts of transfers referencing the rows.
-# PostgreSQL takes the ids as one array, so the statement's text never changes; an expanding
-# IN list is rendered again on every call, which cost more client CPU than the lock itself.
-_LOCK_BALANCES = {
-    "postgresql": _BALANCE_ROWS.where(
-        ACCOUNTS.c.id == any_(bindparam("ids", type_=postgresql.ARRAY(String)))
-    ).with_for_update(key_share=True),
-    "sqlite": _BALANCE_ROWS.where(ACCOUNTS.c.id.in_(bindparam("ids", expanding=True))),
-}
+_LOCK_BALANCES_SQLITE = _BALANCE_ROWS.where(ACCOUNTS.c.id.in_(bindparam("ids", expanding=True)))
+
+
+@functools.cache
+def _lock_balances_postgresql(count: int) -> Select[Any]:
+    """The lock of `count` accounts on PostgreSQL, built once per count.
+
+    NO KEY UPDATE: balance updates do not block inserts of transfers referencing the rows.
+    One parameter per id, not one array: for `id = ANY($1)` a prepared statement's generic
+    plan expects 10 rows, so PostgreSQL judged it dearer than a plan for the actual 2 to 4
+    and planned the statement afresh on every run (`pg_prepared_statements`: 0 generic
+    plans of 2,395). With the ids counted out, the generic plan is the custom one and is kept.
+    """
+    ids = [bindparam(f"id_{n}", type_=String) for n in range(count)]
+    return _BALANCE_ROWS.where(ACCOUNTS.c.id.in_(ids)).with_for_update(key_share=True)
+
+
 _WRITE_BALANCES = (
     update(ACCOUNTS)
     .where(ACCOUNTS.c.id == bindparam("account_id"))
@@ -137,12 +145,14 @@ AccountKey = tuple[str, str, str, str]  # owner kind, owner id, purpose, currenc
 
 # PostgreSQL: find the accounts and create the missing ones in one round trip. The SELECT
 # half reads the statement's snapshot, so an account another writer committed after it began
-# is in neither half; the caller looks that one up again.
+# is in neither half; the caller looks that one up again. The keys come as one VALUES row
+# each, not as arrays: PostgreSQL then knows how many there are and keeps the prepared
+# statement's generic plan (for arrays it expected 10 rows and planned every run afresh),
+# and psycopg adapts six lists element by element in Python, which cost more than the rest.
+_WANTED_COLUMNS = ("id", "owner_kind", "owner_id", "purpose", "currency", "restricted")
 _FIND_OR_CREATE_ACCOUNTS_POSTGRESQL = """
-WITH wanted AS (
-    SELECT * FROM unnest(%(ids)s::text[], %(owner_kinds)s::text[], %(owner_ids)s::text[],
-                         %(purposes)s::text[], %(currencies)s::text[], %(restricted)s::bool[])
-         AS w(id, owner_kind, owner_id, purpose, currency, restricted)
+WITH wanted (id, owner_kind, owner_id, purpose, currency, restricted) AS (
+    VALUES {rows}
 ), created AS (
     INSERT INTO ledger_accounts (id, owner_kind, owner_id, purpose, currency,
                                  debits_must_not_exceed_credits, debits_pending, debits_posted,
@@ -161,6 +171,17 @@ JOIN wanted AS w USING (owner_kind, owner_id, purpose, currency)
 """
 
 
+@functools.cache
+def _find_or_create_accounts_postgresql(count: int) -> str:
+    """`_FIND_OR_CREATE_ACCOUNTS_POSTGRESQL` for `count` keys, built once per count."""
+    row = ", ".join(
+        f"%({name}_{{n}})s::{'bool' if name == 'restricted' else 'text'}"
+        for name in _WANTED_COLUMNS
+    )
+    rows = ", ".join(f"({row.format(n=n)})" for n in range(count))
+    return _FIND_OR_CREATE_ACCOUNTS_POSTGRESQL.format(rows=rows)
+
+
 def account_ids(
     session: Session, keys: Sequence[AccountKey], *, create: Sequence[bool] | None = None
 ) -> dict[AccountKey, str]:
@@ -169,13 +190,12 @@ def account_ids(
     statements cost no round trip: the caller inserts)."""
     rows: Iterable[Sequence[Any]]
     if create is not None and _dialect(session) == "postgresql":
-        params = {
-            **{name: [key[n] for key in keys] for n, name in enumerate(_KEY_ARRAYS)},
-            "ids": [new_id("acc") for _ in keys],
-            "restricted": list(create),
-            "created_at": now(),
-        }
-        rows = execute_on_driver(session, _FIND_OR_CREATE_ACCOUNTS_POSTGRESQL, params)
+        params: dict[str, Any] = {"created_at": now()}
+        for n, (key, restricted) in enumerate(zip(keys, create, strict=True)):
+            values = (new_id("acc"), *key, restricted)
+            params.update(zip([f"{name}_{n}" for name in _WANTED_COLUMNS], values, strict=True))
+        sql = _find_or_create_accounts_postgresql(len(keys))
+        rows = execute_on_driver(session, sql, params)
     else:  # in process on SQLite; elsewhere only the rare second look after a lost race
         rows = [
             row
@@ -203,7 +223,11 @@ def lock_balances(session: Session, account_ids: Sequence[str]) -> dict[str, Bal
     """Lock the accounts in id order (a fixed order, so two writers cannot deadlock) and
     return their balance columns as they are now."""
     ids = sorted(set(account_ids))
-    rows = _rows(session, _LOCK_BALANCES[_dialect(session)], {"ids": ids})
+    if _dialect(session) == "postgresql":
+        statement = _lock_balances_postgresql(len(ids))
+        rows = _rows(session, statement, {f"id_{n}": i for n, i in enumerate(ids)})
+    else:
+        rows = _rows(session, _LOCK_BALANCES_SQLITE, {"ids": ids})
     return {row[0]: Balances(*row) for row in rows}
 
 
