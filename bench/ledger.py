@@ -88,7 +88,6 @@ from ledger_clients import (
     TO_CREATOR,
     TO_PLATFORM,
     StatementCounter,
-    analyze,
     combined,
     count_service_statements,
     open_clients,
@@ -271,10 +270,9 @@ def seed_http(url: str, settings: RunSettings, backend: str) -> tuple[str, list[
         progress.advance()
         creators = _seed_creators(db, settings.creators, progress)
         pending = _seed_pending(db, brand, creators, campaigns, progress)
-        seed_history(db)
+        seed_history(db)  # and ANALYZE, as autovacuum would have by now
     finally:
         db.dispose()
-    analyze(url)  # the seeded tables, as autovacuum would have by the time they were this big
     progress.done(f"{len(pending)} applications in {time.perf_counter() - started:.1f} s")
     return brand["token"], pending[: settings.applications]
 

@@ -29,9 +29,9 @@ WALLET_FUNDS = 10**15  # minor units per brand wallet: more than any run can hol
 ESCROW = 120_000  # one hold; a release splits it into the three amounts below
 TO_CREATOR, TO_PLATFORM, TO_BRAND = 95_000, 15_000, 10_000
 CREATORS = 64  # creator_pending accounts the releases pay, round robin
-# Escrow accounts of orders finished before the cell, so that it measures a book in service,
-# not an empty one (see `seed_history`).
-HISTORY_ORDERS = 20_000
+# Orders held and refunded before the cell, so that it measures a book in service, not an
+# empty one (see `seed_history`).
+HISTORY_ORDERS = 10_000
 HOLD, RELEASE, REFUND = "hold", "release (3 legs)", "refund (void)"
 
 
@@ -79,45 +79,93 @@ def prepare_book(url: str, backend: str, wallets: int) -> BookSetup:
                 owner: book.account_id(session, "platform_revenue", owner, CURRENCY)
                 for owner in book.PLATFORM_REVENUE_OWNERS
             }
-        analyze(url)
         return BookSetup(url, backend, owners, wallet_ids, creators, creator_ids, platform)
     finally:
         db.dispose()
 
 
 def seed_history(db: Any) -> None:
-    """The emptied escrow accounts of HISTORY_ORDERS orders finished before the cell.
+    """A book in service: HISTORY_ORDERS orders that were held and refunded before the cell,
+    against a wallet of their own, as the book records them (an emptied escrow account, two
+    transactions and two transfers each), then ANALYZE.
 
-    A book in service is not empty, and on an empty one PostgreSQL measures plans that no
-    deployment keeps. psycopg prepares a statement after five runs; PostgreSQL then builds a
-    generic plan from the table's statistics, and keeps it until they change. For a table of
-    a few hundred accounts that plan is a sequential scan (the account lock, the balance
-    UPDATE, the accounts lookup). Each hold adds an account, and the cell's few seconds see no
-    autovacuum, so the scans grew longer as the cell ran. A deployment's tables are analyzed
+    On an empty book PostgreSQL measures plans that no deployment keeps. psycopg prepares a
+    statement after five runs; PostgreSQL then builds a generic plan from the tables'
+    statistics and keeps it until they change. For tables of a few hundred rows those plans
+    are sequential scans (the account lock, the balance UPDATE, the accounts lookup, the
+    pending-hold lookups and the foreign-key checks of the transfers), and as every operation
+    added rows and the cell's few seconds saw no autovacuum, the scans grew as the cell ran
+    (at one client, statements of 5 ms after 200 cycles). A deployment's tables are analyzed
     by autovacuum within a minute of its first writes and have long outgrown such plans.
     """
     from sqlalchemy import insert
 
     from pappus.kit.clock import now
     from pappus.kit.ids import new_id
-    from pappus.ledger.book_models import LedgerAccount
+    from pappus.ledger import book
+    from pappus.ledger.book import Leg
+    from pappus.ledger.book_models import LedgerAccount, LedgerTransaction, LedgerTransfer
 
-    at = now()
-    rows = [
-        {
-            "id": new_id("acc"),
-            "owner_kind": "order",
-            "owner_id": f"ord_history_{n:06d}",
-            "purpose": "order_escrow",
-            "currency": CURRENCY,
-            "debits_must_not_exceed_credits": True,
-            **dict.fromkeys(BALANCES, 0),
-            "created_at": at,
-        }
-        for n in range(HISTORY_ORDERS)
-    ]
     with db.unit_of_work() as session:
-        session.execute(insert(LedgerAccount.__table__), rows)
+        clearing = book.account_id(session, "deposit_clearing", "sandbox", CURRENCY)
+        wallet = book.account_id(session, "brand_wallet", "org_history", CURRENCY)
+        book.post(session, "deposit", "deposit:bench:history", [Leg(clearing, wallet, ESCROW)])
+    at = now()
+    accounts, transactions, transfers = [], [], []
+    for n in range(HISTORY_ORDERS):
+        order_id, escrow, hold = f"ord_history_{n:06d}", new_id("acc"), new_id("trf")
+        accounts.append(
+            {
+                "id": escrow,
+                "owner_kind": "order",
+                "owner_id": order_id,
+                "purpose": "order_escrow",
+                "currency": CURRENCY,
+                "debits_must_not_exceed_credits": True,
+                **dict.fromkeys(BALANCES, 0),
+                "created_at": at,
+            }
+        )
+        refund = {"to_creator": 0, "to_platform": 0, "to_brand": ESCROW}
+        for kind, step, details, transfer in (
+            ("escrow_hold", "hold", {}, (hold, ESCROW, "pending", None)),
+            ("escrow_refund", "settle", refund, (new_id("trf"), 0, "void_pending", hold)),
+        ):
+            transaction = new_id("ltx")
+            transactions.append(
+                {
+                    "id": transaction,
+                    "kind": kind,
+                    "reference": f"order:{order_id}:{step}",
+                    "order_id": order_id,
+                    "memo": kind,
+                    "details": details,
+                    "created_at": at,
+                }
+            )
+            transfer_id, amount, transfer_kind, resolves = transfer
+            transfers.append(
+                {
+                    "id": transfer_id,
+                    "transaction_id": transaction,
+                    "debit_account_id": wallet,
+                    "credit_account_id": escrow,
+                    "amount": amount,
+                    "currency": CURRENCY,
+                    "kind": transfer_kind,
+                    "resolves_id": resolves,
+                    "pending_amount": ESCROW,
+                    "created_at": at,
+                }
+            )
+    with db.unit_of_work() as session:
+        for model, rows in (
+            (LedgerAccount, accounts),
+            (LedgerTransaction, transactions),
+            (LedgerTransfer, transfers),
+        ):
+            session.execute(insert(model.__table__), rows)
+    analyze(db.url)
 
 
 # -- what one client does: a cycle of hold, release, hold, refund ---------------------------
