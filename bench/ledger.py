@@ -15,12 +15,15 @@ three ways, each with 1, 8 and 16 concurrent clients:
   IMMEDIATE on SQLite), balance UPDATEs and INSERTs in one transaction, with sqlite3 / psycopg
   directly, one connection per client thread;
 - service layer: `pappus.ledger.service.place_escrow_hold` and `settle_escrow` (what the order
-  workflow calls, on `pappus.ledger.book`), one `Database.unit_of_work` per operation, threads;
+  workflow calls, on `pappus.ledger.book`), one `Database.unit_of_work` per operation;
 - HTTP: the real API under uvicorn, POST /applications/{id}/accept (holds the escrow) then
   POST /orders/{id}/cancel (voids it), httpx.AsyncClient tasks.
 
-Every floor and service cell runs on a fresh database; after every cell the whole book is
-verified as `pappus ledger check` does it, and the violations are reported. Every load phase
+The floor's and the service layer's clients are threads, spread over the processes a deployment
+would run (`--processes`: 2 on PostgreSQL, 1 on SQLite). Every floor and service cell runs on a
+fresh database holding a book in service (`ledger_clients.seed_history`: 10,000 orders held
+and refunded before it, then ANALYZE); after every cell the whole book is verified as
+`pappus ledger check` does it, and the violations are reported. Every load phase
 is bounded in time; servers are stopped and the PostgreSQL databases dropped on the way out.
 Prints a table, writes JSON and a PNG chart beside it (with matplotlib). See docs/benchmarks.md.
 """

@@ -4,7 +4,7 @@ statements sent by psycopg itself."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event, literal_column, select, text
+from sqlalchemy import bindparam, event, literal_column, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from pappus import db as db_module
@@ -148,3 +148,71 @@ def test_a_driver_statement_sees_pending_orm_changes(postgres_db: Database) -> N
         )
         assert found == [("org_flushed_first",)]
         raise RuntimeError("leave nothing behind")
+
+
+def test_a_driver_statement_in_a_rolled_back_savepoint_is_undone(postgres_db: Database) -> None:
+    with pytest.raises(RuntimeError), postgres_db.unit_of_work() as session:
+        execute_on_driver(session, "CREATE TEMP TABLE s (n int)", {})
+        execute_on_driver(session, "INSERT INTO s VALUES (1)", {})
+        savepoint = session.begin_nested()
+        execute_on_driver(session, "INSERT INTO s VALUES (2)", {})
+        savepoint.rollback()
+        assert execute_on_driver(session, "SELECT array_agg(n) FROM s", {}) == [([1],)]
+        raise RuntimeError("leave nothing behind")
+
+
+def test_a_server_gone_under_a_driver_statement_fails_one_statement_not_one_per_connection(
+    postgres_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As SQLAlchemy does, the first lost connection retires the whole pool: the others were
+    checked in a moment ago and are not pinged, so each would otherwise fail in turn."""
+    monkeypatch.setattr(db_module, "PING_AFTER_IDLE_SECONDS", 3600.0)
+    first, second = postgres_db.session(), postgres_db.session()
+    try:
+        pids = [execute_on_driver(s, "SELECT pg_backend_pid()", {})[0][0] for s in (first, second)]
+        first.commit()
+        second.commit()
+    finally:
+        first.close()
+        second.close()
+    assert len(set(pids)) == 2
+    other = Database(postgres_db.url)
+    try:
+        with other.unit_of_work() as session:
+            for pid in pids:
+                session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    finally:
+        other.dispose()
+    with pytest.raises(OperationalError), postgres_db.unit_of_work() as session:
+        execute_on_driver(session, "SELECT 1", {})
+    for _ in range(2):
+        with postgres_db.unit_of_work() as session:
+            assert execute_on_driver(session, "SELECT 1", {}) == [(1,)]
+
+
+def test_an_interrupted_driver_statement_retires_its_connection(
+    postgres_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import psycopg
+
+    def interrupted(*_args: object, **_kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    with postgres_db.unit_of_work() as session:
+        connection = session.connection()
+        monkeypatch.setattr(psycopg.Cursor, "execute", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            execute_on_driver(session, "SELECT 1", {})
+        assert connection.invalidated
+        monkeypatch.undo()
+        session.rollback()
+    with postgres_db.unit_of_work() as session:
+        assert execute_on_driver(session, "SELECT 1", {}) == [(1,)]
+
+
+def test_a_statement_whose_text_depends_on_its_values_is_refused() -> None:
+    expanding = select(literal_column("n")).where(
+        literal_column("n").in_(bindparam("ns", expanding=True))
+    )
+    with pytest.raises(ValueError, match="not a fixed statement"):
+        postgresql_sql(expanding)

@@ -166,21 +166,30 @@ def _configure_sqlite(engine: Engine) -> None:
 def execute_on_driver(
     session: Session, sql: str, params: Mapping[str, Any] | Sequence[Mapping[str, Any]]
 ) -> list[tuple[Any, ...]]:
-    """Run `sql` (psycopg's `%(name)s` style) on the session's DBAPI connection, in its
-    transaction, and return the rows (none for a statement without a result). A sequence of
-    several mappings runs the statement once for each (psycopg's executemany).
+    """Run `sql` (`%(name)s` style) on the session's psycopg connection, in its transaction,
+    and return the rows (none for a statement without a result). A sequence of several
+    mappings runs the statement once for each (psycopg's executemany) and returns no rows.
 
-    Errors come out as `Session.execute` raises them: as SQLAlchemy's exception classes
-    (`IntegrityError`, `OperationalError`, ...), and a lost connection invalidated first, so
-    the pool replaces it. Pending ORM changes are flushed first, as `Session.execute` does
-    (unless autoflush is off). `before_cursor_execute` listeners do not see these statements.
+    It behaves as `Session.execute` does where it matters: pending ORM changes are flushed
+    first (unless autoflush is off; not for use inside a flush); errors come out as
+    SQLAlchemy's exception classes (`IntegrityError`, `OperationalError`, ...); a lost
+    connection retires the whole pool, as SQLAlchemy does, so the connections checked in a
+    moment ago, never pinged, are not handed out dead one after another; an interrupt in the
+    middle of a statement retires the connection. `before_cursor_execute` listeners do not see
+    these statements. With another PostgreSQL driver it goes through SQLAlchemy after all.
     """
     if session.autoflush:
         session.flush()
     connection = session.connection()
     dialect = connection.dialect
-    cursor = connection.connection.cursor()
+    if dialect.driver != "psycopg":
+        sent = connection.exec_driver_sql(
+            sql, params if isinstance(params, Mapping) else list(params)
+        )
+        return [tuple(row) for row in sent] if sent.returns_rows else []
+    cursor = None
     try:
+        cursor = connection.connection.cursor()
         if isinstance(params, Mapping):
             cursor.execute(sql, params)
         elif len(params) == 1:
@@ -198,6 +207,9 @@ def execute_on_driver(
         lost = dialect.is_disconnect(exc, connection.connection, cursor)
         if lost:
             connection.invalidate(exc)
+            # The server went away for every connection, not only this one: the pool's
+            # others are closed and replaced (SQLAlchemy invalidates the pool's generation).
+            connection.engine.dispose()
         raise DBAPIError.instance(
             sql,
             params,
@@ -206,8 +218,13 @@ def execute_on_driver(
             connection_invalidated=lost,
             dialect=dialect,
         ) from exc
+    except BaseException as exc:
+        if not isinstance(exc, Exception):  # interrupted mid-statement: the state is unknown
+            connection.invalidate(exc)
+        raise
     finally:
-        cursor.close()
+        if cursor is not None:
+            cursor.close()
 
 
 _PSYCOPG = postgresql.psycopg.dialect()  # type: ignore[no-untyped-call]
@@ -216,10 +233,14 @@ _PSYCOPG = postgresql.psycopg.dialect()  # type: ignore[no-untyped-call]
 @functools.cache
 def postgresql_sql(statement: ClauseElement) -> tuple[str, Mapping[str, Any]]:
     """A Core statement compiled once for psycopg: its text and the values of the parameters
-    it fixes itself (a literal in a WHERE clause), to merge under the caller's."""
+    it fixes itself (a literal in a WHERE clause), to merge under the caller's. Cached by the
+    statement object: for statements built once, at import or per count of ids."""
     compiled = statement.compile(dialect=_PSYCOPG)
+    sql = str(compiled)
+    if "POSTCOMPILE" in sql:  # an expanding IN list, or an empty one: rendered per call
+        raise ValueError(f"not a fixed statement, its text depends on its values: {sql}")
     fixed = {name: value for name, value in compiled.params.items() if value is not None}
-    return str(compiled), fixed
+    return sql, fixed
 
 
 class Database:

@@ -308,3 +308,13 @@ def test_ledger_check_names_a_settlement_that_differs_from_the_contract_rates(
         order.settlement = {**order.settlement, "brand_fee_amount": 1}
     problems = check(world)
     assert problems == [f"order {settled[1]}: brand_fee_amount is 1, rates say 15000"]
+
+
+def test_the_book_asked_for_no_accounts_sends_no_statement(world: World) -> None:
+    """Zero ids or keys: nothing to lock or look up, not a statement PostgreSQL cannot parse."""
+    from pappus.ledger import book_repository
+
+    with world.db.unit_of_work() as session:
+        assert book_repository.lock_balances(session, []) == {}
+        assert book_repository.account_ids(session, [], create=[]) == {}
+        assert book.account_ids(session, []) == []

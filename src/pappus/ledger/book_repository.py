@@ -90,7 +90,7 @@ _BALANCE_ROWS = select(
 _LOCK_BALANCES_SQLITE = _BALANCE_ROWS.where(ACCOUNTS.c.id.in_(bindparam("ids", expanding=True)))
 
 
-@functools.cache
+@functools.lru_cache(maxsize=32)
 def _lock_balances_postgresql(count: int) -> Select[Any]:
     """The lock of `count` accounts on PostgreSQL, built once per count.
 
@@ -171,7 +171,7 @@ JOIN wanted AS w USING (owner_kind, owner_id, purpose, currency)
 """
 
 
-@functools.cache
+@functools.lru_cache(maxsize=32)
 def _find_or_create_accounts_postgresql(count: int) -> str:
     """`_FIND_OR_CREATE_ACCOUNTS_POSTGRESQL` for `count` keys, built once per count."""
     row = ", ".join(
@@ -189,6 +189,8 @@ def account_ids(
     rule), PostgreSQL also creates the missing ones, in one statement; SQLite only looks (its
     statements cost no round trip: the caller inserts)."""
     rows: Iterable[Sequence[Any]]
+    if not keys:
+        return {}
     if create is not None and _dialect(session) == "postgresql":
         params: dict[str, Any] = {"created_at": now()}
         for n, (key, restricted) in enumerate(zip(keys, create, strict=True)):
@@ -223,6 +225,8 @@ def lock_balances(session: Session, account_ids: Sequence[str]) -> dict[str, Bal
     """Lock the accounts in id order (a fixed order, so two writers cannot deadlock) and
     return their balance columns as they are now."""
     ids = sorted(set(account_ids))
+    if not ids:
+        return {}
     if _dialect(session) == "postgresql":
         statement = _lock_balances_postgresql(len(ids))
         rows = _rows(session, statement, {f"id_{n}": i for n, i in enumerate(ids)})
