@@ -216,3 +216,16 @@ def test_a_statement_whose_text_depends_on_its_values_is_refused() -> None:
     )
     with pytest.raises(ValueError, match="not a fixed statement"):
         postgresql_sql(expanding)
+
+
+def test_with_another_postgresql_driver_a_driver_statement_goes_through_sqlalchemy(
+    postgres_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The psycopg-only path is not taken for another driver; the statement still runs, and
+    SQLAlchemy's events see it."""
+    monkeypatch.setattr(postgres_db.engine.dialect, "driver", "another")
+    statements = _statements(postgres_db)
+    with postgres_db.unit_of_work() as session:
+        assert execute_on_driver(session, "SELECT %(n)s::int + 1", {"n": 41}) == [(42,)]
+        assert execute_on_driver(session, "CREATE TEMP TABLE f (n int)", {}) == []
+    assert statements == ["SELECT %(n)s::int + 1", "CREATE TEMP TABLE f (n int)"]

@@ -42,6 +42,7 @@ def head(session: Session) -> tuple[int, str]:
 
 
 _ENTRY_COLUMNS = ("at", "actor_kind", "actor_id", "action", "subject_kind", "subject_id", "data")
+_AT = UTCDateTime()  # the `at` column's type, applied by hand on the driver path
 # inline: no RETURNING of the new ids, which nothing reads
 _INSERT_ENTRIES = (
     ENTRIES.insert().inline().values({name: bindparam(name) for name in _ENTRY_COLUMNS})
@@ -56,9 +57,8 @@ def insert_entries(session: Session, rows: Sequence[dict[str, Any]]) -> None:
         session.execute(_INSERT_ENTRIES, list(rows))
         return
     sql, _ = postgresql_sql(_INSERT_ENTRIES)
-    at = UTCDateTime()
     converted = [
-        {**row, "at": at.process_bind_param(row["at"], None), "data": json.dumps(row["data"])}
+        {**row, "at": _AT.process_bind_param(row["at"], None), "data": json.dumps(row["data"])}
         for row in rows
     ]
     execute_on_driver(session, sql, converted)

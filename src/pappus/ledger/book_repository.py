@@ -227,11 +227,12 @@ def lock_balances(session: Session, account_ids: Sequence[str]) -> dict[str, Bal
     ids = sorted(set(account_ids))
     if not ids:
         return {}
+    rows: Sequence[Sequence[Any]]
     if _dialect(session) == "postgresql":
         statement = _lock_balances_postgresql(len(ids))
         rows = _rows(session, statement, {f"id_{n}": i for n, i in enumerate(ids)})
     else:
-        rows = _rows(session, _LOCK_BALANCES_SQLITE, {"ids": ids})
+        rows = session.execute(_LOCK_BALANCES_SQLITE, {"ids": ids}).all()
     return {row[0]: Balances(*row) for row in rows}
 
 
