@@ -8,7 +8,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import anyio
 import anyio.to_thread
@@ -18,7 +18,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
-from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql import ClauseElement, Executable
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -231,16 +232,48 @@ _PSYCOPG = postgresql.psycopg.dialect()  # type: ignore[no-untyped-call]
 
 
 @functools.cache
-def postgresql_sql(statement: ClauseElement) -> tuple[str, Mapping[str, Any]]:
-    """A Core statement compiled once for psycopg: its text and the values of the parameters
-    it fixes itself (a literal in a WHERE clause), to merge under the caller's. Cached by the
-    statement object: for statements built once, at import or per count of ids."""
+def _compiled_for_psycopg(
+    statement: ClauseElement,
+) -> tuple[str, Mapping[str, Any], Mapping[str, Callable[[Any], Any]]]:
     compiled = statement.compile(dialect=_PSYCOPG)
     sql = str(compiled)
     if "POSTCOMPILE" in sql:  # an expanding IN list, or an empty one: rendered per call
         raise ValueError(f"not a fixed statement, its text depends on its values: {sql}")
     fixed = {name: value for name, value in compiled.params.items() if value is not None}
+    # What the columns' types do to a value on its way in (JSON to text, UTCDateTime's
+    # checks), which SQLAlchemy applies and the driver would not.
+    processors = {
+        name: process
+        for name, process in cast(SQLCompiler, compiled)._bind_processors.items()
+        if callable(process)  # not a tuple type's processors, which no statement here has
+    }
+    return sql, fixed, processors
+
+
+def postgresql_sql(statement: ClauseElement) -> tuple[str, Mapping[str, Any]]:
+    """A Core statement compiled once for psycopg: its text and the values of the parameters
+    it fixes itself (a literal in a WHERE clause), to merge under the caller's. Cached by the
+    statement object: for statements built once, at import or per count of ids. The caller
+    converts its values as the columns' types would (`execute_prebuilt` does it itself)."""
+    sql, fixed, _ = _compiled_for_psycopg(statement)
     return sql, fixed
+
+
+def execute_prebuilt(
+    session: Session, statement: Executable, params: Mapping[str, Any]
+) -> list[tuple[Any, ...]]:
+    """Run a Core statement built once (at import, with bind parameters) and return its rows
+    as plain tuples. On PostgreSQL psycopg sends it itself (`execute_on_driver`), with the
+    values converted by the columns' types as SQLAlchemy would; elsewhere it goes through
+    the session. Python-side column defaults are not applied: pass every value."""
+    if session.get_bind().dialect.name != "postgresql":
+        return [tuple(row) for row in session.execute(statement, params)]
+    sql, fixed, processors = _compiled_for_psycopg(cast(ClauseElement, statement))
+    values = {**fixed, **params}
+    for name, process in processors.items():
+        if name in values:
+            values[name] = process(values[name])
+    return execute_on_driver(session, sql, values)
 
 
 class Database:

@@ -22,7 +22,7 @@ def test_an_event_whose_sequence_was_taken_is_order_changed(world: World) -> Non
         events_before = session.scalar(select(func.count(OrderEvent.id)))
         # As if a concurrent writer appended event 1 after this one read the chain.
         with (
-            mock.patch.object(repository, "last_event", return_value=None),
+            mock.patch.object(repository, "last_link", return_value=None),
             pytest.raises(service.OrderChanged) as raised,
         ):
             service._record_event(

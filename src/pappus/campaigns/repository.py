@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from pappus.accounts.models import Organization
 from pappus.campaigns.models import Application, Campaign, Invitation
+from pappus.db import execute_prebuilt
 
 
 def add(session: Session, obj: object) -> None:
@@ -224,23 +225,33 @@ def supersede_siblings(
 ) -> None:
     """Once an order exists, the pair's other pending application or invitation is moot."""
     values = {"of_campaign": campaign_id, "of_creator": creator_id, "keep_id": keep_id, "at": now}
-    for statement in _SUPERSEDE_SIBLINGS:
-        session.execute(statement, values)
+    for model, statement in _SUPERSEDE_SIBLINGS:
+        for (sibling_id,) in execute_prebuilt(session, statement, values):
+            # A sibling loaded in this session reads its new status from the database.
+            loaded = session.identity_map.get(session.identity_key(model, sibling_id))
+            if loaded is not None:
+                session.expire(loaded)
 
 
-# Built once (each took about 100 us to build on every accept). An UPDATE's parameters may
-# not be named after its table's columns.
+# Built once, on the tables rather than the entities: every accept sends both, and the ORM's
+# bulk UPDATE with its session synchronisation cost 0.2 to 0.3 ms of CPU more each (a
+# statement built on every accept, about 0.1 ms more again). An UPDATE's parameters may not
+# be named after its table's columns.
 _SUPERSEDE_SIBLINGS = tuple(
-    update(model)
-    .where(
-        model.campaign_id == bindparam("of_campaign"),
-        model.creator_id == bindparam("of_creator"),
-        model.status == "pending",
-        model.id != bindparam("keep_id"),
+    (
+        model,
+        update(table)
+        .where(
+            table.c.campaign_id == bindparam("of_campaign"),
+            table.c.creator_id == bindparam("of_creator"),
+            table.c.status == "pending",
+            table.c.id != bindparam("keep_id"),
+        )
+        .values(status="superseded", decided_at=bindparam("at"))
+        .returning(table.c.id),
     )
-    .values(status="superseded", decided_at=bindparam("at"))
-    # "fetch" (the ids come back by RETURNING): the default evaluates the WHERE on loaded rows
-    # in Python, where the bind parameters have no values and nothing would match.
-    .execution_options(synchronize_session="fetch")
-    for model in (Application, Invitation)
+    for model, table in (
+        (Application, cast(Table, Application.__table__)),
+        (Invitation, cast(Table, Invitation.__table__)),
+    )
 )

@@ -19,10 +19,11 @@ from fastapi import Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import JSON, String, UniqueConstraint, select, text
+from sqlalchemy import JSON, String, Table, UniqueConstraint, bindparam, select, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from pappus.db import COMMITTED_EARLY, Base, dialect_insert
+from pappus.db import COMMITTED_EARLY, Base, execute_prebuilt
 from pappus.errors import Conflict, InvalidInput
 from pappus.kit.clock import now
 from pappus.kit.ids import new_id
@@ -105,8 +106,8 @@ def run_idempotent(
     fingerprint = request_fingerprint(request.method, request.url.path, payload)
     bind = session.get_bind()
     if bind.dialect.name == "postgresql":
-        acquired = session.scalar(
-            text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": _advisory_lock_key(scope, key)}
+        [(acquired,)] = execute_prebuilt(
+            session, _TRY_ADVISORY_LOCK, {"k": _advisory_lock_key(scope, key)}
         )
         if not acquired:
             raise IdempotencyInProgress("retry once the first request has finished")
@@ -128,17 +129,22 @@ def run_idempotent(
     # The advisory lock (PostgreSQL) or the write lock (SQLite) already keeps a second request
     # with this key out; the unique row is the last line of defence. ON CONFLICT rather than a
     # savepoint: one round trip, not three, and the transaction stays usable.
-    table = IdempotencyRecord.__table__
-    statement = (
-        dialect_insert(session, table)
-        .values(record)
-        .on_conflict_do_nothing(index_elements=["scope", "key"])
-        .returning(table.c.id)
-    )
-    if session.scalar(statement) is None:
+    if not execute_prebuilt(session, _INSERT_RECORD[bind.dialect.name], record):
         raise IdempotencyInProgress("retry once the first request has finished")
     _commit_now(session)
     return JSONResponse(body, status_code=status_code)
+
+
+# Built once: every write with a key sends them.
+_TRY_ADVISORY_LOCK = text("SELECT pg_try_advisory_xact_lock(:k)")
+_RECORDS: Table = IdempotencyRecord.__table__  # type: ignore[assignment]
+_INSERT_RECORD = {
+    name: module.insert(_RECORDS)
+    .values({column.name: bindparam(column.name) for column in _RECORDS.c})
+    .on_conflict_do_nothing(index_elements=["scope", "key"])
+    .returning(_RECORDS.c.id)
+    for name, module in (("postgresql", postgresql), ("sqlite", sqlite))
+}
 
 
 def _commit_now(session: Session) -> None:

@@ -13,7 +13,7 @@ from sqlalchemy import Select, String, Table, bindparam, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from pappus.db import execute_on_driver, postgresql_sql
+from pappus.db import execute_on_driver, execute_prebuilt
 from pappus.kit.clock import now
 from pappus.kit.ids import new_id
 from pappus.ledger.book_models import LedgerAccount, LedgerTransaction, LedgerTransfer
@@ -131,15 +131,6 @@ def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
-def _rows(session: Session, statement: Any, params: dict[str, Any]) -> Sequence[Sequence[Any]]:
-    """A prebuilt statement's rows; on PostgreSQL sent by psycopg itself (see
-    `pappus.db.execute_on_driver`: these run on every escrow operation)."""
-    if _dialect(session) == "postgresql":
-        sql, fixed = postgresql_sql(statement)
-        return execute_on_driver(session, sql, {**fixed, **params})
-    return session.execute(statement, params).all()
-
-
 AccountKey = tuple[str, str, str, str]  # owner kind, owner id, purpose, currency
 
 
@@ -230,7 +221,7 @@ def lock_balances(session: Session, account_ids: Sequence[str]) -> dict[str, Bal
     rows: Sequence[Sequence[Any]]
     if _dialect(session) == "postgresql":
         statement = _lock_balances_postgresql(len(ids))
-        rows = _rows(session, statement, {f"id_{n}": i for n, i in enumerate(ids)})
+        rows = execute_prebuilt(session, statement, {f"id_{n}": i for n, i in enumerate(ids)})
     else:
         rows = session.execute(_LOCK_BALANCES_SQLITE, {"ids": ids}).all()
     return {row[0]: Balances(*row) for row in rows}
@@ -367,12 +358,12 @@ def is_resolved(session: Session, pending_id: str) -> bool:
 
 
 def pending_transfer(session: Session, transfer_id: str) -> PendingHold | None:
-    rows = _rows(session, _PENDING_BY_ID, {"transfer_id": transfer_id})
+    rows = execute_prebuilt(session, _PENDING_BY_ID, {"transfer_id": transfer_id})
     return PendingHold(*rows[0]) if rows else None
 
 
 def pending_hold_by_reference(session: Session, reference: str) -> PendingHold | None:
-    rows = _rows(session, _PENDING_BY_REFERENCE, {"reference": reference})
+    rows = execute_prebuilt(session, _PENDING_BY_REFERENCE, {"reference": reference})
     return PendingHold(*rows[0]) if rows else None
 
 

@@ -7,11 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, or_, select
+from sqlalchemy import Table, and_, bindparam, func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from pappus.db import dialect_insert
+from pappus.db import dialect_insert, execute_prebuilt
+from pappus.kit.ids import new_id
 from pappus.orders.models import Dispute, Draft, MetricSnapshot, Order, OrderEvent, Publication
 
 
@@ -27,22 +29,31 @@ def add(session: Session, obj: object) -> None:
 def insert_order(session: Session, values: dict[str, Any]) -> Order | None:
     """The new order, persistent in the session; None when a unique rule already holds a row
     (this creator has an order for the campaign, or the offer already became one)."""
-    statement = (
-        dialect_insert(session, Order).values(values).on_conflict_do_nothing().returning(Order)
-    )
-    return session.scalars(statement).first()
+    statement = _INSERT_ORDER[session.get_bind().dialect.name]
+    return session.scalars(statement, values).first()
 
 
 def insert_event(session: Session, values: dict[str, Any]) -> bool:
     """Append an event; False when its sequence number was taken by a concurrent writer."""
-    table = OrderEvent.__table__
-    statement = (
-        dialect_insert(session, table)
-        .values(values)
-        .on_conflict_do_nothing(index_elements=["order_id", "sequence"])
-        .returning(table.c.id)
-    )
-    return session.scalar(statement) is not None
+    row = {"id": new_id("evt"), **values}
+    return bool(execute_prebuilt(session, _INSERT_EVENT[session.get_bind().dialect.name], row))
+
+
+# Built once, per dialect (ON CONFLICT is each dialect's own): every accept creates an order
+# and every transition appends an event, and building such an INSERT with its values and
+# their cache key cost 0.3 to 0.5 ms of CPU each time.
+_INSERT_ORDER = {
+    name: module.insert(Order).on_conflict_do_nothing().returning(Order)
+    for name, module in (("postgresql", postgresql), ("sqlite", sqlite))
+}
+_EVENTS: Table = OrderEvent.__table__  # type: ignore[assignment]
+_INSERT_EVENT = {
+    name: module.insert(_EVENTS)
+    .values({column.name: bindparam(column.name) for column in _EVENTS.c})
+    .on_conflict_do_nothing(index_elements=["order_id", "sequence"])
+    .returning(_EVENTS.c.id)
+    for name, module in (("postgresql", postgresql), ("sqlite", sqlite))
+}
 
 
 def get(session: Session, order_id: str) -> Order | None:
@@ -176,13 +187,18 @@ def due_order_ids(
     )
 
 
-def last_event(session: Session, order_id: str) -> OrderEvent | None:
-    return session.scalars(
-        select(OrderEvent)
-        .where(OrderEvent.order_id == order_id)
-        .order_by(OrderEvent.sequence.desc())
-        .limit(1)
-    ).first()
+def last_link(session: Session, order_id: str) -> tuple[int, str] | None:
+    """The sequence number and hash of the order's latest event: the next one chains to it."""
+    rows = execute_prebuilt(session, _LAST_LINK, {"order_id": order_id})
+    return (rows[0][0], rows[0][1]) if rows else None
+
+
+_LAST_LINK = (
+    select(_EVENTS.c.sequence, _EVENTS.c.hash)
+    .where(_EVENTS.c.order_id == bindparam("order_id"))
+    .order_by(_EVENTS.c.sequence.desc())
+    .limit(1)
+)
 
 
 def events(

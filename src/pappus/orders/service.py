@@ -632,9 +632,8 @@ def _record_event(
 ) -> None:
     """Append the next event of the order's hash chain, and its audit entry. `first` says the
     order was created in this transaction, so there is no previous event to read."""
-    previous = None if first else repo.last_event(session, order.id)
-    sequence = previous.sequence + 1 if previous else 1
-    prev_hash = previous.hash if previous else GENESIS_HASH
+    previous = None if first else repo.last_link(session, order.id)
+    sequence, prev_hash = (previous[0] + 1, previous[1]) if previous else (1, GENESIS_HASH)
     body = {
         "order_id": order.id,
         "sequence": sequence,
