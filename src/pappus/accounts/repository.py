@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from pappus.accounts.models import ApiKey, AuthToken, Membership, Organization, User
+from pappus.db import execute_prebuilt
 
 
 def get_user(session: Session, user_id: str) -> User | None:
@@ -87,8 +89,38 @@ def find_token(session: Session, token_hash: str) -> tuple[AuthToken, User] | No
 
 
 # Built once: building a statement and its cache key costs about 80 us, on every request.
+@dataclass(frozen=True)
+class TokenHolder:
+    """An access or refresh token's state and its user's, as authentication needs them."""
+
+    token_kind: str
+    expires_at: datetime
+    revoked_at: datetime | None
+    user_id: str
+    kind: str
+    email: str
+    display_name: str
+    staff_role: str | None
+    is_active: bool
+    roles: dict[str, str]  # organization id -> role
+
+
+# Columns, not entities: it runs on every authenticated request, and loading the token and
+# its user as ORM objects cost about 0.5 ms of CPU more than the row itself.
 _TOKEN_WITH_ROLES = (
-    select(AuthToken, User, Membership.organization_id, Membership.role)
+    select(
+        AuthToken.kind,
+        AuthToken.expires_at,
+        AuthToken.revoked_at,
+        User.id,
+        User.kind,
+        User.email,
+        User.display_name,
+        User.staff_role,
+        User.is_active,
+        Membership.organization_id,
+        Membership.role,
+    )
     .join(User, User.id == AuthToken.user_id)
     .outerjoin(Membership, Membership.user_id == User.id)
     .where(AuthToken.token_hash == bindparam("token_hash"))
@@ -96,16 +128,24 @@ _TOKEN_WITH_ROLES = (
 )
 
 
-def find_token_with_roles(
-    session: Session, token_hash: str
-) -> tuple[AuthToken, User, dict[str, str]] | None:
-    """The token, its user and the user's role in each organization, in one query: it runs
-    on every authenticated request."""
-    rows = session.execute(_TOKEN_WITH_ROLES, {"token_hash": token_hash}).all()
+def find_token_with_roles(session: Session, token_hash: str) -> TokenHolder | None:
+    """The token, its user and the user's role in each organization, in one query."""
+    rows = execute_prebuilt(session, _TOKEN_WITH_ROLES, {"token_hash": token_hash})
     if not rows:
         return None
-    roles = {organization_id: role for _, _, organization_id, role in rows if organization_id}
-    return rows[0][0], rows[0][1], roles
+    kind, expires_at, revoked_at, user_id, user_kind, email, name, staff_role, active = rows[0][:9]
+    return TokenHolder(
+        token_kind=kind,
+        expires_at=expires_at,
+        revoked_at=revoked_at,
+        user_id=user_id,
+        kind=user_kind,
+        email=email,
+        display_name=name,
+        staff_role=staff_role,
+        is_active=bool(active),
+        roles={row[9]: row[10] for row in rows if row[9] is not None},
+    )
 
 
 def revoke_token(session: Session, token_id: str, at: datetime) -> bool:

@@ -162,32 +162,55 @@ def principal_for_token(session: Session, secret: str) -> Principal:
     """Resolve a bearer secret: a user access token or an organization API key."""
     if secret.startswith("pk_"):
         return _principal_for_api_key(session, secret)
-    found = repo.find_token_with_roles(session, digest(secret))
-    if found is None or found[0].kind != "access":
+    holder = repo.find_token_with_roles(session, digest(secret))
+    if holder is None or holder.token_kind != "access":
         raise Unauthenticated("the bearer token is not valid", code="invalid_token")
-    token, user, roles = found
-    if token.revoked_at is not None or token.expires_at <= now():
+    if holder.revoked_at is not None or holder.expires_at <= now():
         raise Unauthenticated("the bearer token has expired or was revoked", code="token_expired")
-    if not user.is_active:
+    if not holder.is_active:
         raise Unauthenticated("this account is disabled", code="account_disabled")
-    return _user_principal(session, user, roles)
+    return _user_principal(
+        session,
+        user_id=holder.user_id,
+        kind=holder.kind,
+        email=holder.email,
+        display_name=holder.display_name,
+        staff_role=holder.staff_role,
+        roles=holder.roles,
+    )
 
 
 def principal_for_user(session: Session, user: User) -> Principal:
     roles = {m.organization_id: m.role for m, _ in repo.memberships_of(session, user.id)}
-    return _user_principal(session, user, roles)
-
-
-def _user_principal(session: Session, user: User, roles: dict[str, str]) -> Principal:
-    creator_id = (
-        creators.profile_id_for_user(session, user.id) if user.kind == UserKind.creator else None
-    )
-    return Principal(
-        kind=user.kind,
+    return _user_principal(
+        session,
         user_id=user.id,
+        kind=user.kind,
         email=user.email,
         display_name=user.display_name,
         staff_role=user.staff_role,
+        roles=roles,
+    )
+
+
+def _user_principal(
+    session: Session,
+    *,
+    user_id: str,
+    kind: str,
+    email: str,
+    display_name: str,
+    staff_role: str | None,
+    roles: dict[str, str],
+) -> Principal:
+    creator = kind == UserKind.creator
+    creator_id = creators.profile_id_for_user(session, user_id) if creator else None
+    return Principal(
+        kind=kind,
+        user_id=user_id,
+        email=email,
+        display_name=display_name,
+        staff_role=staff_role,
         creator_id=creator_id,
         roles=roles,
     )
