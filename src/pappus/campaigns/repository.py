@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
@@ -23,20 +24,39 @@ def get(session: Session, campaign_id: str) -> Campaign | None:
     return session.get(Campaign, campaign_id)
 
 
-def lock(session: Session, campaign_id: str) -> Campaign | None:
-    """The campaign, row-locked on PostgreSQL (SQLite writers already hold the database lock),
-    so concurrent accepts check its budget one at a time."""
-    postgresql = session.get_bind().dialect.name == "postgresql"
-    query = _LOCK_CAMPAIGN_POSTGRESQL if postgresql else _LOAD_CAMPAIGN_AFRESH
-    return session.scalars(query, {"campaign_id": campaign_id}).first()
+@dataclass(frozen=True)
+class LockedCampaign:
+    """What an accept checks under the campaign's lock: its status and its budget."""
+
+    id: str
+    status: str
+    budget_amount: int
+    currency: str
 
 
-_LOAD_CAMPAIGN_AFRESH = (
-    select(Campaign)
-    .where(Campaign.id == bindparam("campaign_id"))
-    .execution_options(populate_existing=True)
-)
-_LOCK_CAMPAIGN_POSTGRESQL = _LOAD_CAMPAIGN_AFRESH.with_for_update(key_share=True)
+def lock(session: Session, campaign_id: str) -> LockedCampaign | None:
+    """The campaign's status and budget as they are now, row-locked until commit on
+    PostgreSQL (SQLite writers already hold the database lock), so concurrent accepts check
+    its budget one at a time. A copy loaded earlier in the session is expired, so that it is
+    read afresh if it is used again."""
+    statement = _LOCK_CAMPAIGN[session.get_bind().dialect.name]
+    rows = execute_prebuilt(session, statement, {"campaign_id": campaign_id})
+    loaded = session.identity_map.get(session.identity_key(Campaign, campaign_id))
+    if loaded is not None:
+        session.expire(loaded)
+    return LockedCampaign(*rows[0]) if rows else None
+
+
+# Columns, not the entity (reloading it with populate_existing cost about 0.4 ms of CPU on
+# every accept); built once.
+_CAMPAIGNS: Table = cast(Table, Campaign.__table__)
+_LOAD_CAMPAIGN_STATE = select(
+    _CAMPAIGNS.c.id, _CAMPAIGNS.c.status, _CAMPAIGNS.c.budget_amount, _CAMPAIGNS.c.currency
+).where(_CAMPAIGNS.c.id == bindparam("campaign_id"))
+_LOCK_CAMPAIGN = {
+    "postgresql": _LOAD_CAMPAIGN_STATE.with_for_update(key_share=True),
+    "sqlite": _LOAD_CAMPAIGN_STATE,
+}
 
 
 def list_for_organizations(

@@ -447,7 +447,9 @@ def _order_terms(
     )
 
 
-def _check_budget(session: Session, campaign: Campaign, terms: orders.OrderTerms) -> None:
+def _check_budget(
+    session: Session, campaign: repo.LockedCampaign, terms: orders.OrderTerms
+) -> None:
     escrow = orders.quote_terms(terms.price_amount, terms.bonus_cap_amount)["escrow_amount"]
     committed = orders.committed_escrow(session, campaign.id)
     if committed + escrow > campaign.budget_amount:
@@ -475,7 +477,7 @@ def _start_order(
     if locked.status not in ACCEPTING:
         raise CampaignNotInState(f"the campaign is {locked.status}")
     _check_budget(session, locked, terms)
-    repo.supersede_siblings(session, campaign.id, terms.creator_id, terms.source_id, clock_now())
+    repo.supersede_siblings(session, locked.id, terms.creator_id, terms.source_id, clock_now())
     return orders.create_order(session, terms, actor=actor, actor_id=actor_id, before_hold=accepted)
 
 

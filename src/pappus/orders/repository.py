@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, func, or_, select
+from sqlalchemy import String, Table, and_, any_, bindparam, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -101,15 +101,23 @@ def list_orders(
 
 
 def committed_escrow(session: Session, campaign_id: str, states: Sequence[str]) -> int:
-    total = session.scalar(_COMMITTED_ESCROW, {"campaign_id": campaign_id, "states": list(states)})
+    statement = _COMMITTED_ESCROW[session.get_bind().dialect.name]
+    params = {"campaign_id": campaign_id, "states": list(states)}
+    [(total,)] = execute_prebuilt(session, statement, params)
     return int(total or 0)
 
 
-# Built once: every accept checks its campaign's budget with it.
-_COMMITTED_ESCROW = select(func.coalesce(func.sum(Order.escrow_amount), 0)).where(
-    Order.campaign_id == bindparam("campaign_id"),
-    Order.state.in_(bindparam("states", expanding=True)),
+# Built once: every accept checks its campaign's budget with it. PostgreSQL takes the states
+# as one array, so the statement's text is fixed and psycopg can send it itself.
+_ESCROW_SUM = select(func.coalesce(func.sum(Order.escrow_amount), 0)).where(
+    Order.campaign_id == bindparam("campaign_id")
 )
+_COMMITTED_ESCROW = {
+    "postgresql": _ESCROW_SUM.where(
+        Order.state == any_(bindparam("states", type_=postgresql.ARRAY(String)))
+    ),
+    "sqlite": _ESCROW_SUM.where(Order.state.in_(bindparam("states", expanding=True))),
+}
 
 
 def committed_escrow_by_campaign(
