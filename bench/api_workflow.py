@@ -2,7 +2,8 @@
 
 For each backend the script migrates a fresh database (a temp SQLite file; a PostgreSQL
 database it creates and drops), seeds it through the services, serves `pappus.app:create_app`
-with uvicorn in a subprocess on a free 127.0.0.1 port and drives it with httpx:
+with uvicorn in a subprocess on a free 127.0.0.1 port and drives it with aiohttp
+(`harness.LoadClient`):
 
 - raw SQL floor: one order row by primary key with sqlite3 / psycopg directly, one client;
 - GET /api/v1/orders/{id} (the heaviest read) and GET /api/v1/orders?limit=20, brand token;
@@ -38,11 +39,11 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
-import httpx
 from api_workflow_chart import draw_chart
 from harness import (
     BENCH_DIR,
     Job,
+    LoadClient,
     LoadResult,
     Progress,
     StepStats,
@@ -75,7 +76,7 @@ APPLICATIONS_PER_SECOND = 80  # pending applications seeded per second of the wr
 WALLET_FUNDS = 10**11  # minor units: far more than every order of a run holds in escrow
 PACKAGES = (
     *("pappus", "fastapi", "starlette", "pydantic", "uvicorn", "uvloop", "httptools"),
-    *("sqlalchemy", "psycopg", "argon2-cffi", "httpx", "matplotlib"),
+    *("sqlalchemy", "psycopg", "argon2-cffi", "aiohttp", "matplotlib"),
 )
 EXAMPLE = """\
 examples:
@@ -386,7 +387,7 @@ def bearer(token: str) -> dict[str, str]:
 
 
 def hello_job() -> Job:
-    async def job(client: httpx.AsyncClient, tally: Tally, _worker: int) -> None:
+    async def job(client: LoadClient, tally: Tally, _worker: int) -> None:
         await call(client, tally, "hello", "GET", "/hello", 200)
 
     return job
@@ -396,7 +397,7 @@ def order_detail_job(seeded: Seeded) -> Job:
     rng = random.Random(3)
     headers = bearer(seeded.brand_token)
 
-    async def job(client: httpx.AsyncClient, tally: Tally, _worker: int) -> None:
+    async def job(client: LoadClient, tally: Tally, _worker: int) -> None:
         url = f"{API}/orders/{rng.choice(seeded.read_order_ids)}"
         await call(client, tally, "detail", "GET", url, 200, headers=headers)
 
@@ -406,7 +407,7 @@ def order_detail_job(seeded: Seeded) -> Job:
 def order_list_job(seeded: Seeded) -> Job:
     headers = bearer(seeded.brand_token)
 
-    async def job(client: httpx.AsyncClient, tally: Tally, _worker: int) -> None:
+    async def job(client: LoadClient, tally: Tally, _worker: int) -> None:
         await call(client, tally, "list", "GET", f"{API}/orders?limit=20", 200, headers=headers)
 
     return job
@@ -417,7 +418,7 @@ def profile_write_job(seeded: Seeded) -> Job:
     headers = bearer(seeded.creator_tokens[0])
     counter = iter(range(10**9))
 
-    async def job(client: httpx.AsyncClient, tally: Tally, _worker: int) -> None:
+    async def job(client: LoadClient, tally: Tally, _worker: int) -> None:
         body = {"followers": 5_000 + next(counter)}
         await call(
             client, tally, "write", "PATCH", f"{API}/creators/me", 200, json=body, headers=headers
@@ -431,7 +432,7 @@ def logins_beside_a_writer_job(seeded: Seeded) -> Job:
     form = {"username": BRAND_EMAIL, "password": PASSWORD}
     writer = profile_write_job(seeded)
 
-    async def job(client: httpx.AsyncClient, tally: Tally, worker: int) -> None:
+    async def job(client: LoadClient, tally: Tally, worker: int) -> None:
         if worker == 0:
             await writer(client, tally, worker)
         else:
@@ -450,7 +451,7 @@ def workflow_job(seeded: Seeded) -> Job:
     draft = {"title": "Glow", "body": "My honest review #ad", "hashtags": ["ad"]}
     accept, submit, approve, publish = WORKFLOW_STEPS
 
-    async def job(client: httpx.AsyncClient, tally: Tally, _worker: int) -> None:
+    async def job(client: LoadClient, tally: Tally, _worker: int) -> None:
         if not seeded.pending:
             raise WorkRanOut
         application_id, creator_token = seeded.pending.pop()

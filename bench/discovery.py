@@ -56,6 +56,7 @@ from discovery_seed import LISTING_FLOOR, SeedSpec, cheap_password_hash, creator
 from discovery_seed import seed_creators as bulk_seed
 from harness import (
     BENCH_DIR,
+    LoadClient,
     Progress,
     Tally,
     WorkRanOut,
@@ -85,7 +86,7 @@ LAYERS = ("floor", "api")
 LAYER_NAMES = {"floor": "raw SQL floor", "api": "API (HTTP)"}
 PACKAGES = (
     *("pappus", "fastapi", "starlette", "pydantic", "uvicorn", "uvloop", "httptools"),
-    *("sqlalchemy", "psycopg", "numpy", "httpx", "matplotlib"),
+    *("sqlalchemy", "psycopg", "numpy", "httpx", "aiohttp", "matplotlib"),
 )
 EXAMPLE = """\
 examples:
@@ -250,7 +251,7 @@ def search_job(queries: list[Query], token: str, run: ApiRun) -> Any:
     headers = bearer(token)
     cursors: dict[int, str | None] = {}
 
-    async def job(client: httpx.AsyncClient, tally: Tally, _worker: int) -> None:
+    async def job(client: LoadClient, tally: Tally, _worker: int) -> None:
         if not pending:
             raise WorkRanOut
         for query in pending.popleft():

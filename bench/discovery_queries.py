@@ -68,7 +68,7 @@ class Query:
     follows: int | None = None
 
     def params(self, cursor: str | None = None) -> list[tuple[str, str]]:
-        """The query string for httpx: repeatable parameters repeated, booleans lowercase."""
+        """The query string as pairs: repeatable parameters repeated, booleans lowercase."""
         found: list[tuple[str, str]] = []
         for name, value in self.filters.items():
             for item in value if isinstance(value, list) else [value]:

@@ -17,7 +17,7 @@ three ways, each with 1, 8 and 16 concurrent clients:
 - service layer: `pappus.ledger.service.place_escrow_hold` and `settle_escrow` (what the order
   workflow calls, on `pappus.ledger.book`), one `Database.unit_of_work` per operation;
 - HTTP: the real API under uvicorn, POST /applications/{id}/accept (holds the escrow) then
-  POST /orders/{id}/cancel (voids it), httpx.AsyncClient tasks.
+  POST /orders/{id}/cancel (voids it), aiohttp client tasks (`harness.LoadClient`).
 
 The floor's and the service layer's clients are threads, spread over the processes a deployment
 would run (`--processes`: 2 on PostgreSQL, 1 on SQLite). Every floor and service cell runs on a
@@ -49,7 +49,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
 from api_workflow import (
     API,
     DEFAULT_POSTGRES_URL,
@@ -66,6 +65,7 @@ from api_workflow import (
 from harness import (
     BENCH_DIR,
     Job,
+    LoadClient,
     LoadResult,
     Progress,
     Tally,
@@ -115,7 +115,7 @@ OPERATIONS["http"] = (HTTP_HOLD, HTTP_REFUND)
 MIX = {"floor": "escrow ops (mix)", "service": "escrow ops (mix)", "http": "HTTP escrow (mix)"}
 PACKAGES = (
     *("pappus", "fastapi", "starlette", "pydantic", "uvicorn", "uvloop", "httptools"),
-    *("sqlalchemy", "psycopg", "httpx", "matplotlib"),
+    *("sqlalchemy", "psycopg", "aiohttp", "matplotlib"),
 )
 EXAMPLE = """\
 examples:
@@ -286,7 +286,7 @@ def escrow_http_job(brand_token: str, pending: list[tuple[str, str]]) -> Job:
     brand = bearer(brand_token)
     reason = {"reason": "benchmark: refund the escrow"}
 
-    async def job(client: httpx.AsyncClient, tally: Tally, _worker: int) -> None:
+    async def job(client: LoadClient, tally: Tally, _worker: int) -> None:
         if not pending:
             raise WorkRanOut
         application_id, _ = pending.pop()
