@@ -243,7 +243,7 @@ def seed(url: str, plan: SeedPlan, label: str) -> Seeded:
     return Seeded(brand["token"], tokens, read_ids, pending[: plan.applications])
 
 
-def _seed_brand(db: Any) -> dict[str, Any]:
+def _seed_brand(db: Any, email: str = BRAND_EMAIL, name: str = "Bench Skincare") -> dict[str, Any]:
     """The brand keeps the real argon2 parameters (the login scenario signs in as it); its
     wallet is funded with a sandbox deposit, as `pappus demo` does, for every escrow hold."""
     from pappus.accounts import service as accounts
@@ -253,10 +253,10 @@ def _seed_brand(db: Any) -> dict[str, Any]:
         user, org, _ = accounts.register(
             session,
             kind="brand",
-            email=BRAND_EMAIL,
+            email=email,
             password=PASSWORD,
             display_name="Bench brand owner",
-            organization_name="Bench Skincare",
+            organization_name=name,
         )
         assert org is not None
         token, _, _ = accounts.issue_tokens(session, user)

@@ -197,6 +197,7 @@ class RunSettings:
     applications: int
     workers: int | None = None  # None: per backend, see http_workers()
     processes: int | None = None  # None: per backend, see client_processes()
+    brands: int | None = None  # None: one per client, see http_brands()
 
 
 @dataclass
@@ -257,39 +258,66 @@ def say_check(label: str, violations: list[str], seconds: float) -> None:
         say(f"  {label}: ledger check ok ({seconds:.1f} s)")
 
 
-def seed_http(url: str, settings: RunSettings, backend: str) -> tuple[str, list[tuple[str, str]]]:
-    """Through the services, as bench/api_workflow.py does: one brand with a funded wallet,
-    creators, and open campaigns every creator applied to; the brand's token and the
-    pending applications."""
+@dataclass
+class HttpBrand:
+    """One seeded brand of the HTTP cells: its token and its pending applications."""
+
+    token: str
+    pending: list[str]
+
+
+def http_brands(settings: RunSettings) -> int:
+    """One brand per client of the largest cell, as the floor and the service layer give
+    each client a wallet of its own; `--brands 1` puts every client on one wallet."""
+    return settings.brands or max(settings.clients)
+
+
+def seed_http(url: str, settings: RunSettings, backend: str) -> list[HttpBrand]:
+    """Through the services, as bench/api_workflow.py does: brands with funded wallets,
+    creators, and open campaigns of every brand that every creator applied to; each brand's
+    token and pending applications (the applications split evenly between the brands)."""
     from pappus.db import Database
 
     db = Database(url)
-    campaigns = max(1, math.ceil(settings.applications / settings.creators))
-    total = 1 + settings.creators + campaigns * settings.creators
+    count = http_brands(settings)
+    per_brand = math.ceil(settings.applications / count)
+    campaigns = max(1, math.ceil(per_brand / settings.creators))
+    total = count + settings.creators + count * campaigns * settings.creators
     progress = Progress(f"{backend}: seeding the API", total, " rows")
     started = time.perf_counter()
+    brands: list[HttpBrand] = []
     try:
-        brand = _seed_brand(db)
-        progress.advance()
         creators = _seed_creators(db, settings.creators, progress)
-        pending = _seed_pending(db, brand, creators, campaigns, progress)
+        for n in range(count):
+            brand = _seed_brand(db, f"brand{n}@bench.pappus.dev", f"Bench Skincare {n}")
+            progress.advance()
+            pending = _seed_pending(db, brand, creators, campaigns, progress)
+            brands.append(HttpBrand(brand["token"], [a for a, _ in pending[:per_brand]]))
         seed_history(db)  # and ANALYZE, as autovacuum would have by now
     finally:
         db.dispose()
-    progress.done(f"{len(pending)} applications in {time.perf_counter() - started:.1f} s")
-    return brand["token"], pending[: settings.applications]
+    seeded = sum(len(b.pending) for b in brands)
+    progress.done(
+        f"{seeded} applications of {count} brands in {time.perf_counter() - started:.1f} s"
+    )
+    return brands
 
 
-def escrow_http_job(brand_token: str, pending: list[tuple[str, str]]) -> Job:
+def escrow_http_job(brands: list[HttpBrand]) -> Job:
     """Accept a pending application (creates the order and holds its escrow), then cancel the
-    order while it awaits its draft (the creator's share is 0%: the hold is voided)."""
-    brand = bearer(brand_token)
+    order while it awaits its draft (the creator's share is 0%: the hold is voided). Client
+    n acts for brand n (modulo the brands); when its brand has no application left, for the
+    brand with the most."""
     reason = {"reason": "benchmark: refund the escrow"}
+    headers = [bearer(b.token) for b in brands]
 
-    async def job(client: LoadClient, tally: Tally, _worker: int) -> None:
-        if not pending:
-            raise WorkRanOut
-        application_id, _ = pending.pop()
+    async def job(client: LoadClient, tally: Tally, worker: int) -> None:
+        mine = worker % len(brands)
+        if not brands[mine].pending:
+            mine = max(range(len(brands)), key=lambda n: len(brands[n].pending))
+            if not brands[mine].pending:
+                raise WorkRanOut
+        application_id, brand = brands[mine].pending.pop(), headers[mine]
         url = f"{API}/applications/{application_id}/accept"
         response = await call(client, tally, HTTP_HOLD, "POST", url, 201, headers=brand)
         if response is None:
@@ -305,13 +333,13 @@ def http_cells(backend: str, settings: RunSettings, workdir: Path) -> tuple[list
     check after each. Also the number of error lines the server logged."""
     cells: list[Cell] = []
     with fresh_database(backend, settings.postgres_url, workdir, "http") as url:
-        brand_token, pending = seed_http(url, settings, backend)
+        brands = seed_http(url, settings, backend)
         env = server_env(url, workdir)
         name, workers = f"{backend}-http", http_workers(settings, backend)
         with serve("pappus.app:create_app", env, workdir, "/healthz", name, workers) as server:
             for clients in settings.clients:
                 label = f"{backend}: HTTP, {clients} client{'s' * (clients > 1)}"
-                job = escrow_http_job(brand_token, pending)
+                job = escrow_http_job(brands)
                 result = measure(server, label, settings.duration, clients, job)
                 if result.ran_out:
                     say(
@@ -560,6 +588,7 @@ def build_report(
             "creators": settings.creators,
             "pending_applications": settings.applications,
             "http_workers": {b: http_workers(settings, b) for b in settings.backends},
+            "http_brands": http_brands(settings),
             "client_processes": {b: client_processes(settings, b) for b in settings.backends},
         },
         "targets": target_summary(rows),
@@ -639,6 +668,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=None,
         help="pending applications seeded for the HTTP cells (default: "
         f"{HTTP_CYCLES_PER_SECOND} per second of every HTTP cell and its warm-up)",
+    )
+    parser.add_argument(
+        "--brands",
+        type=int,
+        default=None,
+        help="brands of the HTTP cells, each with its own wallet, client n acting for brand n "
+        "(default: one per client of the largest cell, as the floor and the service layer give "
+        "each client a wallet; 1: every accept and cancel locks one wallet row)",
     )
     parser.add_argument(
         "--workers",
@@ -741,6 +778,7 @@ def main(argv: list[str] | None = None) -> int:
         applications,
         args.workers,
         args.processes,
+        args.brands,
     )
     load_average = [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
     if load_average and load_average[0] > 0.5:
