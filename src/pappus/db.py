@@ -13,7 +13,7 @@ from typing import Annotated, Any, cast
 import anyio
 import anyio.to_thread
 from fastapi import Depends, Request
-from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import JSON, DateTime, Engine, MetaData, Table, bindparam, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, DisconnectionError
@@ -391,6 +391,19 @@ def _finish_request_session(session: Session, commit: bool) -> None:
 
 
 DbSession = Annotated[Session, Depends(request_session, scope="function")]
+
+
+def insert_unless_taken(table: Table, unique: Sequence[str]) -> dict[str, Executable]:
+    """For `execute_prebuilt`, per dialect (ON CONFLICT is each dialect's own): an INSERT of
+    every column of `table`, each a bind parameter named after it, that inserts nothing when
+    a row already holds the `unique` columns' values, and returns the new row's id."""
+    return {
+        name: module.insert(table)
+        .values({column.name: bindparam(column.name) for column in table.c})
+        .on_conflict_do_nothing(index_elements=list(unique))
+        .returning(table.c.id)
+        for name, module in (("postgresql", postgresql), ("sqlite", sqlite))
+    }
 
 
 def dialect_insert(session: Session, table: Any) -> Any:

@@ -91,12 +91,13 @@ def find_token(session: Session, token_hash: str) -> tuple[AuthToken, User] | No
 # Built once: building a statement and its cache key costs about 80 us, on every request.
 @dataclass(frozen=True)
 class TokenHolder:
-    """An access or refresh token's state and its user's, as authentication needs them."""
+    """The user holding an access or refresh token, and the token's state, as authentication
+    needs them (the user's fields are named as `User`'s)."""
 
     token_kind: str
     expires_at: datetime
     revoked_at: datetime | None
-    user_id: str
+    id: str
     kind: str
     email: str
     display_name: str
@@ -138,7 +139,7 @@ def find_token_with_roles(session: Session, token_hash: str) -> TokenHolder | No
         token_kind=kind,
         expires_at=expires_at,
         revoked_at=revoked_at,
-        user_id=user_id,
+        id=user_id,
         kind=user_kind,
         email=email,
         display_name=name,

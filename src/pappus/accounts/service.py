@@ -169,48 +169,26 @@ def principal_for_token(session: Session, secret: str) -> Principal:
         raise Unauthenticated("the bearer token has expired or was revoked", code="token_expired")
     if not holder.is_active:
         raise Unauthenticated("this account is disabled", code="account_disabled")
-    return _user_principal(
-        session,
-        user_id=holder.user_id,
-        kind=holder.kind,
-        email=holder.email,
-        display_name=holder.display_name,
-        staff_role=holder.staff_role,
-        roles=holder.roles,
-    )
+    return _user_principal(session, holder, holder.roles)
 
 
 def principal_for_user(session: Session, user: User) -> Principal:
     roles = {m.organization_id: m.role for m, _ in repo.memberships_of(session, user.id)}
-    return _user_principal(
-        session,
-        user_id=user.id,
-        kind=user.kind,
-        email=user.email,
-        display_name=user.display_name,
-        staff_role=user.staff_role,
-        roles=roles,
-    )
+    return _user_principal(session, user, roles)
 
 
 def _user_principal(
-    session: Session,
-    *,
-    user_id: str,
-    kind: str,
-    email: str,
-    display_name: str,
-    staff_role: str | None,
-    roles: dict[str, str],
+    session: Session, user: User | repo.TokenHolder, roles: dict[str, str]
 ) -> Principal:
-    creator = kind == UserKind.creator
-    creator_id = creators.profile_id_for_user(session, user_id) if creator else None
+    creator_id = (
+        creators.profile_id_for_user(session, user.id) if user.kind == UserKind.creator else None
+    )
     return Principal(
-        kind=kind,
-        user_id=user_id,
-        email=email,
-        display_name=display_name,
-        staff_role=staff_role,
+        kind=user.kind,
+        user_id=user.id,
+        email=user.email,
+        display_name=user.display_name,
+        staff_role=user.staff_role,
         creator_id=creator_id,
         roles=roles,
     )

@@ -19,11 +19,10 @@ from fastapi import Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import JSON, String, Table, UniqueConstraint, bindparam, select, text
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import JSON, String, Table, UniqueConstraint, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from pappus.db import COMMITTED_EARLY, Base, execute_prebuilt
+from pappus.db import COMMITTED_EARLY, Base, execute_prebuilt, insert_unless_taken
 from pappus.errors import Conflict, InvalidInput
 from pappus.kit.clock import now
 from pappus.kit.ids import new_id
@@ -138,13 +137,7 @@ def run_idempotent(
 # Built once: every write with a key sends them.
 _TRY_ADVISORY_LOCK = text("SELECT pg_try_advisory_xact_lock(:k)")
 _RECORDS: Table = IdempotencyRecord.__table__  # type: ignore[assignment]
-_INSERT_RECORD = {
-    name: module.insert(_RECORDS)
-    .values({column.name: bindparam(column.name) for column in _RECORDS.c})
-    .on_conflict_do_nothing(index_elements=["scope", "key"])
-    .returning(_RECORDS.c.id)
-    for name, module in (("postgresql", postgresql), ("sqlite", sqlite))
-}
+_INSERT_RECORD = insert_unless_taken(_RECORDS, ["scope", "key"])
 
 
 def _commit_now(session: Session) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from pappus.db import dialect_insert, execute_prebuilt
+from pappus.db import dialect_insert, execute_prebuilt, insert_unless_taken
 from pappus.kit.ids import new_id
 from pappus.orders.models import Dispute, Draft, MetricSnapshot, Order, OrderEvent, Publication
 
@@ -47,13 +47,7 @@ _INSERT_ORDER = {
     for name, module in (("postgresql", postgresql), ("sqlite", sqlite))
 }
 _EVENTS: Table = OrderEvent.__table__  # type: ignore[assignment]
-_INSERT_EVENT = {
-    name: module.insert(_EVENTS)
-    .values({column.name: bindparam(column.name) for column in _EVENTS.c})
-    .on_conflict_do_nothing(index_elements=["order_id", "sequence"])
-    .returning(_EVENTS.c.id)
-    for name, module in (("postgresql", postgresql), ("sqlite", sqlite))
-}
+_INSERT_EVENT = insert_unless_taken(_EVENTS, ["order_id", "sequence"])
 
 
 def get(session: Session, order_id: str) -> Order | None:
