@@ -229,3 +229,38 @@ def test_with_another_postgresql_driver_a_driver_statement_goes_through_sqlalche
         assert execute_on_driver(session, "SELECT %(n)s::int + 1", {"n": 41}) == [(42,)]
         assert execute_on_driver(session, "CREATE TEMP TABLE f (n int)", {}) == []
     assert statements == ["SELECT %(n)s::int + 1", "CREATE TEMP TABLE f (n int)"]
+
+
+def test_execute_prebuilt_converts_values_by_type_on_both_backends(db: Database) -> None:
+    """JSON and UTCDateTime values are converted as SQLAlchemy would (psycopg alone would
+    refuse a dict and store a naive time); a conflict and a DML without RETURNING give no
+    rows."""
+    from pappus.kit.idempotency import IdempotencyRecord
+
+    table = IdempotencyRecord.__table__
+    insert = db_module.insert_unless_taken(table, ["scope", "key"])  # type: ignore[arg-type]
+    row = {
+        "id": "idk_prebuilt",
+        "scope": "usr_x",
+        "key": "k1",
+        "method": "POST",
+        "path": "/x",
+        "request_hash": "0" * 64,
+        "response_status": 201,
+        "response_body": {"order": {"id": "ord_1", "tags": ["a", None, True]}},
+        "created_at": now(),
+    }
+    with db.unit_of_work() as session:
+        dialect = session.get_bind().dialect.name
+        assert db_module.execute_prebuilt(session, insert[dialect], row) == [("idk_prebuilt",)]
+        assert db_module.execute_prebuilt(session, insert[dialect], {**row, "id": "idk_2"}) == []
+        touch = table.update().where(table.c.id == bindparam("rid")).values(path="/y")
+        assert db_module.execute_prebuilt(session, touch, {"rid": "idk_prebuilt"}) == []
+    with db.unit_of_work() as session:
+        stored = session.get(IdempotencyRecord, "idk_prebuilt")
+        assert stored is not None and stored.path == "/y"
+        assert stored.response_body == row["response_body"]
+        assert stored.created_at == row["created_at"]
+    with db.unit_of_work() as session, pytest.raises(Exception, match="naive datetimes"):
+        naive = {**row, "id": "idk_3", "key": "k3", "created_at": now().replace(tzinfo=None)}
+        db_module.execute_prebuilt(session, insert[session.get_bind().dialect.name], naive)

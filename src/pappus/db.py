@@ -265,9 +265,13 @@ def execute_prebuilt(
     """Run a Core statement built once (at import, with bind parameters) and return its rows
     as plain tuples. On PostgreSQL psycopg sends it itself (`execute_on_driver`), with the
     values converted by the columns' types as SQLAlchemy would; elsewhere it goes through
-    the session. Python-side column defaults are not applied: pass every value."""
+    the session. Python-side column defaults are not applied: pass every value. The rows
+    come back as the driver gives them on PostgreSQL (a timestamp in the connection's time
+    zone, not converted to UTC), so select plain values, or convert them."""
     if session.get_bind().dialect.name != "postgresql":
-        return [tuple(row) for row in session.execute(statement, params)]
+        result = session.execute(statement, params)
+        # A Core statement without rows (an UPDATE without RETURNING) gives a closed result.
+        return [tuple(row) for row in result] if getattr(result, "returns_rows", True) else []
     sql, fixed, processors = _compiled_for_psycopg(cast(ClauseElement, statement))
     values = {**fixed, **params}
     for name, process in processors.items():

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from pappus.campaigns import repository
+from pappus.campaigns.models import Application, Campaign
 from pappus.kit.clock import clock
 from tests.fixtures.builders import World, ok
 
@@ -338,3 +340,36 @@ def test_campaign_with_active_orders_cannot_be_cancelled(world: World) -> None:
     assert cancelled["status"] == "cancelled"
     after = ok(world.client.get(f"/api/v1/applications/{pending['id']}", headers=brand.headers))
     assert after["status"] == "rejected"
+
+
+def test_the_lock_and_superseding_leave_loaded_rows_current_and_readable(world: World) -> None:
+    """Both write with Core statements; rows the session loaded before show what was read
+    and written, as the ORM's own refresh would, and stay readable once it has closed."""
+    brand, creator = world.brand(), world.creator()
+    campaign = world.campaign(brand)
+    application = world.application(creator, campaign)
+    invitation = ok(
+        world.client.post(
+            f"/api/v1/campaigns/{campaign['id']}/invitations",
+            json={"creator_id": creator.creator_id, "offer_amount": 800_000, "message": "hi"},
+            headers=brand.headers,
+        ),
+        201,
+    )
+    at = clock.now()
+    with world.db.unit_of_work() as session:
+        loaded_campaign = session.get(Campaign, campaign["id"])
+        loaded_application = session.get(Application, application["id"])
+        assert loaded_campaign is not None and loaded_application is not None
+        locked = repository.lock(session, campaign["id"])
+        repository.supersede_siblings(
+            session, campaign["id"], creator.creator_id, invitation["id"], at
+        )
+    assert locked is not None and locked.status == loaded_campaign.status == "open"
+    assert loaded_campaign.budget_amount == locked.budget_amount
+    assert loaded_application.status == "superseded"
+    assert loaded_application.decided_at == at
+    with world.db.unit_of_work() as session:
+        stored = session.get(Application, application["id"])
+        assert stored is not None and stored.status == "superseded"
+        assert repository.lock(session, "cmp_missing") is None

@@ -69,3 +69,10 @@ def test_a_second_order_for_the_same_pair_is_order_exists(world: World) -> None:
         assert raised.value.code == "order_exists"
         assert session.scalar(select(func.count(Order.id))) == 1
         assert session.scalar(select(func.count(LedgerTransaction.id))) == holds_before
+
+
+def test_an_order_insert_with_a_key_that_is_no_column_is_refused(world: World) -> None:
+    """The prebuilt INSERT takes the values as parameters, where SQLAlchemy's bulk path would
+    drop a misspelt key without a word."""
+    with world.db.unit_of_work() as session, pytest.raises(ValueError, match="escrow_amout"):
+        repository.insert_order(session, {"escrow_amout": 1})

@@ -33,7 +33,9 @@ def sent_statements(world: World) -> Iterator[list[str]]:
 
     def recorded(real):  # type: ignore[no-untyped-def]
         def send(cursor, query, *args, **kwargs):  # type: ignore[no-untyped-def]
-            sent.append(" ".join(str(query).split()))
+            text = " ".join(str(query).split())
+            if text != ";":  # the pool's ping of a connection idle for a second (pappus.db)
+                sent.append(text)
             return real(cursor, query, *args, **kwargs)
 
         return send
@@ -117,7 +119,7 @@ def test_accept_and_cancel_read_each_row_once_and_take_no_savepoints(world: Worl
     def selects(statements: list[str], table: str) -> int:
         """SELECTs whose first FROM is the table."""
         return sum(
-            s.startswith("SELECT ") and s.split(" FROM ", 1)[1].startswith(f"{table} ")
+            s.startswith("SELECT ") and s.partition(" FROM ")[2].startswith(f"{table} ")
             for s in statements
         )
 

@@ -9,6 +9,7 @@ from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from pappus.accounts.models import Organization
 from pappus.campaigns.models import Application, Campaign, Invitation
@@ -37,14 +38,18 @@ class LockedCampaign:
 def lock(session: Session, campaign_id: str) -> LockedCampaign | None:
     """The campaign's status and budget as they are now, row-locked until commit on
     PostgreSQL (SQLite writers already hold the database lock), so concurrent accepts check
-    its budget one at a time. A copy loaded earlier in the session is expired, so that it is
-    read afresh if it is used again."""
+    its budget one at a time. A copy loaded earlier in the session is given the values read,
+    as if it had been loaded again (and stays readable after the session ends)."""
     statement = _LOCK_CAMPAIGN[session.get_bind().dialect.name]
     rows = execute_prebuilt(session, statement, {"campaign_id": campaign_id})
+    if not rows:
+        return None
+    locked = LockedCampaign(*rows[0])
     loaded = session.identity_map.get(session.identity_key(Campaign, campaign_id))
     if loaded is not None:
-        session.expire(loaded)
-    return LockedCampaign(*rows[0]) if rows else None
+        for name in ("status", "budget_amount", "currency"):
+            set_committed_value(loaded, name, getattr(locked, name))
+    return locked
 
 
 # Columns, not the entity (reloading it with populate_existing cost about 0.4 ms of CPU on
@@ -247,10 +252,12 @@ def supersede_siblings(
     values = {"of_campaign": campaign_id, "of_creator": creator_id, "keep_id": keep_id, "at": now}
     for model, statement in _SUPERSEDE_SIBLINGS:
         for (sibling_id,) in execute_prebuilt(session, statement, values):
-            # A sibling loaded in this session reads its new status from the database.
+            # A sibling loaded in this session shows what was written, as the ORM's own
+            # synchronisation of a bulk UPDATE would set it.
             loaded = session.identity_map.get(session.identity_key(model, sibling_id))
             if loaded is not None:
-                session.expire(loaded)
+                set_committed_value(loaded, "status", "superseded")
+                set_committed_value(loaded, "decided_at", now)
 
 
 # Built once, on the tables rather than the entities: every accept sends both, and the ORM's

@@ -29,6 +29,9 @@ def add(session: Session, obj: object) -> None:
 def insert_order(session: Session, values: dict[str, Any]) -> Order | None:
     """The new order, persistent in the session; None when a unique rule already holds a row
     (this creator has an order for the campaign, or the offer already became one)."""
+    # Values as parameters make this an ORM bulk INSERT, which would drop a misspelt key.
+    if unknown := values.keys() - _ORDER_COLUMNS:
+        raise ValueError(f"orders has no columns {sorted(unknown)}")
     statement = _INSERT_ORDER[session.get_bind().dialect.name]
     return session.scalars(statement, values).first()
 
@@ -46,6 +49,7 @@ _INSERT_ORDER = {
     name: module.insert(Order).on_conflict_do_nothing().returning(Order)
     for name, module in (("postgresql", postgresql), ("sqlite", sqlite))
 }
+_ORDER_COLUMNS = frozenset(column.name for column in Order.__table__.c)
 _EVENTS: Table = OrderEvent.__table__  # type: ignore[assignment]
 _INSERT_EVENT = insert_unless_taken(_EVENTS, ["order_id", "sequence"])
 
