@@ -272,34 +272,43 @@ def http_brands(settings: RunSettings) -> int:
     return settings.brands or max(settings.clients)
 
 
+def brand_quotas(settings: RunSettings) -> list[int]:
+    """The applications to seed for each brand, in proportion to its share of the cells'
+    work: client w of a cell acts for brand w modulo the brands, so with a brand per client
+    brand 0 works in every cell and the last only in the largest."""
+    count = http_brands(settings)
+    shares = [
+        sum(len(range(n, clients, count)) / clients for clients in settings.clients)
+        for n in range(count)
+    ]
+    return [math.ceil(settings.applications * share / sum(shares)) for share in shares]
+
+
 def seed_http(url: str, settings: RunSettings, backend: str) -> list[HttpBrand]:
     """Through the services, as bench/api_workflow.py does: brands with funded wallets,
     creators, and open campaigns of every brand that every creator applied to; each brand's
-    token and pending applications (the applications split evenly between the brands)."""
+    token and pending applications (split by `brand_quotas`)."""
     from pappus.db import Database
 
     db = Database(url)
-    count = http_brands(settings)
-    per_brand = math.ceil(settings.applications / count)
-    campaigns = max(1, math.ceil(per_brand / settings.creators))
-    total = count + settings.creators + count * campaigns * settings.creators
+    quotas = brand_quotas(settings)
+    campaigns = [max(1, math.ceil(quota / settings.creators)) for quota in quotas]
+    total = len(quotas) + settings.creators + sum(campaigns) * settings.creators
     progress = Progress(f"{backend}: seeding the API", total, " rows")
     started = time.perf_counter()
     brands: list[HttpBrand] = []
     try:
         creators = _seed_creators(db, settings.creators, progress)
-        for n in range(count):
+        for n, (quota, needed) in enumerate(zip(quotas, campaigns, strict=True)):
             brand = _seed_brand(db, f"brand{n}@bench.pappus.dev", f"Bench Skincare {n}")
             progress.advance()
-            pending = _seed_pending(db, brand, creators, campaigns, progress)
-            brands.append(HttpBrand(brand["token"], [a for a, _ in pending[:per_brand]]))
+            pending = _seed_pending(db, brand, creators, needed, progress)
+            brands.append(HttpBrand(brand["token"], [a for a, _ in pending[:quota]]))
         seed_history(db)  # and ANALYZE, as autovacuum would have by now
     finally:
         db.dispose()
-    seeded = sum(len(b.pending) for b in brands)
-    progress.done(
-        f"{seeded} applications of {count} brands in {time.perf_counter() - started:.1f} s"
-    )
+    seeded, seconds = sum(len(b.pending) for b in brands), time.perf_counter() - started
+    progress.done(f"{seeded} applications of {len(brands)} brands in {seconds:.1f} s")
     return brands
 
 
@@ -705,6 +714,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--workers must be positive")
     if args.processes is not None and args.processes < 1:
         parser.error("--processes must be positive")
+    if args.brands is not None and args.brands < 1:
+        parser.error("--brands must be positive")
     if args.duration <= 0 or args.creators < 1:
         parser.error("--duration and --creators must be positive")
     return args
