@@ -260,24 +260,34 @@ def postgresql_sql(statement: ClauseElement) -> tuple[str, Mapping[str, Any]]:
 
 
 def execute_prebuilt(
-    session: Session, statement: Executable, params: Mapping[str, Any]
+    session: Session,
+    statement: Executable,
+    params: Mapping[str, Any] | Sequence[Mapping[str, Any]],
 ) -> list[tuple[Any, ...]]:
     """Run a Core statement built once (at import, with bind parameters) and return its rows
-    as plain tuples. On PostgreSQL psycopg sends it itself (`execute_on_driver`), with the
-    values converted by the columns' types as SQLAlchemy would; elsewhere it goes through
-    the session. Python-side column defaults are not applied: pass every value. The rows
-    come back as the driver gives them on PostgreSQL (a timestamp in the connection's time
-    zone, not converted to UTC), so select plain values, or convert them."""
+    as plain tuples; several mappings run it once for each and return no rows. On
+    PostgreSQL psycopg sends it itself (`execute_on_driver`), with the values converted by
+    the columns' types as SQLAlchemy would; elsewhere it goes through the session.
+    Python-side column defaults are not applied: pass every value. The rows come back as
+    the driver gives them on PostgreSQL (a timestamp in the connection's time zone, not
+    converted to UTC), so select plain values, or convert them."""
     if session.get_bind().dialect.name != "postgresql":
-        result = session.execute(statement, params)
+        given = params if isinstance(params, Mapping) else list(params)
+        result = session.execute(statement, given)
         # A Core statement without rows (an UPDATE without RETURNING) gives a closed result.
         return [tuple(row) for row in result] if getattr(result, "returns_rows", True) else []
     sql, fixed, processors = _compiled_for_psycopg(cast(ClauseElement, statement))
-    values = {**fixed, **params}
-    for name, process in processors.items():
-        if name in values:
-            values[name] = process(values[name])
-    return execute_on_driver(session, sql, values)
+
+    def converted(given: Mapping[str, Any]) -> dict[str, Any]:
+        values = {**fixed, **given}
+        for name, process in processors.items():
+            if name in values:
+                values[name] = process(values[name])
+        return values
+
+    if isinstance(params, Mapping):
+        return execute_on_driver(session, sql, converted(params))
+    return execute_on_driver(session, sql, [converted(row) for row in params])
 
 
 class Database:

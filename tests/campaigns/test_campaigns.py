@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from pappus.campaigns import repository
 from pappus.campaigns.models import Application, Campaign
 from pappus.kit.clock import clock
-from tests.fixtures.builders import World, ok
+from tests.fixtures.builders import Who, World, ok
 
 
 def test_brief_keeps_every_field_and_starts_as_draft(world: World) -> None:
@@ -206,12 +207,8 @@ def test_reject_and_withdraw(world: World) -> None:
     assert [a["id"] for a in mine["items"]] == [a2["id"]]
 
 
-def test_invitation_accepted_creates_order_and_supersedes_application(world: World) -> None:
-    brand = world.brand()
-    creator = world.creator()
-    campaign = world.campaign(brand)
-    application = world.application(creator, campaign)
-    invitation = ok(
+def _invite(world: World, brand: Who, creator: Who, campaign: dict[str, Any]) -> Any:
+    return ok(
         world.client.post(
             f"/api/v1/campaigns/{campaign['id']}/invitations",
             json={"creator_id": creator.creator_id, "offer_amount": 800_000, "message": "hi"},
@@ -219,6 +216,14 @@ def test_invitation_accepted_creates_order_and_supersedes_application(world: Wor
         ),
         201,
     )
+
+
+def test_invitation_accepted_creates_order_and_supersedes_application(world: World) -> None:
+    brand = world.brand()
+    creator = world.creator()
+    campaign = world.campaign(brand)
+    application = world.application(creator, campaign)
+    invitation = _invite(world, brand, creator, campaign)
     assert (
         ok(world.client.get("/api/v1/invitations", headers=creator.headers))["items"][0]["id"]
         == invitation["id"]
@@ -348,14 +353,7 @@ def test_the_lock_and_superseding_leave_loaded_rows_current_and_readable(world: 
     brand, creator = world.brand(), world.creator()
     campaign = world.campaign(brand)
     application = world.application(creator, campaign)
-    invitation = ok(
-        world.client.post(
-            f"/api/v1/campaigns/{campaign['id']}/invitations",
-            json={"creator_id": creator.creator_id, "offer_amount": 800_000, "message": "hi"},
-            headers=brand.headers,
-        ),
-        201,
-    )
+    invitation = _invite(world, brand, creator, campaign)
     at = clock.now()
     with world.db.unit_of_work() as session:
         loaded_campaign = session.get(Campaign, campaign["id"])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
@@ -11,7 +10,7 @@ from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from pappus.audit.models import GENESIS_HASH, AuditEntry, AuditHead
-from pappus.db import UTCDateTime, dialect_insert, execute_on_driver, postgresql_sql
+from pappus.db import dialect_insert, execute_prebuilt
 
 HEAD_ID = 1
 ENTRIES: Table = AuditEntry.__table__  # type: ignore[assignment]
@@ -42,7 +41,6 @@ def head(session: Session) -> tuple[int, str]:
 
 
 _ENTRY_COLUMNS = ("at", "actor_kind", "actor_id", "action", "subject_kind", "subject_id", "data")
-_AT = UTCDateTime()  # the `at` column's type, applied by hand on the driver path
 # inline: no RETURNING of the new ids, which nothing reads
 _INSERT_ENTRIES = (
     ENTRIES.insert().inline().values({name: bindparam(name) for name in _ENTRY_COLUMNS})
@@ -50,18 +48,10 @@ _INSERT_ENTRIES = (
 
 
 def insert_entries(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    """Unsealed entries, in one Core statement (the ORM's bulk insert costs far more). On
-    PostgreSQL psycopg sends it itself (`pappus.db.execute_on_driver`: every money movement
-    writes an entry), so the values are converted here as the columns' types would."""
-    if session.get_bind().dialect.name != "postgresql":
-        session.execute(_INSERT_ENTRIES, list(rows))
-        return
-    sql, _ = postgresql_sql(_INSERT_ENTRIES)
-    converted = [
-        {**row, "at": _AT.process_bind_param(row["at"], None), "data": json.dumps(row["data"])}
-        for row in rows
-    ]
-    execute_on_driver(session, sql, converted)
+    """Unsealed entries, in one Core statement (the ORM's bulk insert costs far more); on
+    PostgreSQL psycopg sends it itself (`pappus.db.execute_prebuilt`: every money movement
+    writes an entry)."""
+    execute_prebuilt(session, _INSERT_ENTRIES, rows)
 
 
 def unsealed(session: Session, limit: int) -> list[AuditEntry]:
