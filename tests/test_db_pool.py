@@ -264,3 +264,30 @@ def test_execute_prebuilt_converts_values_by_type_on_both_backends(db: Database)
     with db.unit_of_work() as session, pytest.raises(Exception, match="naive datetimes"):
         naive = {**row, "id": "idk_3", "key": "k3", "created_at": now().replace(tzinfo=None)}
         db_module.execute_prebuilt(session, insert[session.get_bind().dialect.name], naive)
+
+
+def test_full_row_completes_defaults_and_refuses_what_it_cannot_fill() -> None:
+    """Every column: a given value stays, a Python default is taken (a function called
+    anew each time), the rest are NULL; a key that is no column and a column with a
+    server-side default are refused rather than dropped or overwritten with NULL."""
+    from sqlalchemy import Column, Integer, MetaData, String, Table, text
+
+    counter = iter(range(100))
+    table = Table(
+        "t",
+        MetaData(),
+        Column("id", String, primary_key=True, default=lambda: f"id{next(counter)}"),
+        Column("n", Integer, default=7),
+        Column("note", String),
+    )
+    assert db_module.full_row(table, {"note": "x"}) == {"id": "id0", "n": 7, "note": "x"}
+    assert db_module.full_row(table, {"id": "mine", "n": 0}) == {"id": "mine", "n": 0, "note": None}
+    assert db_module.full_row(table, {})["id"] == "id1"
+    with pytest.raises(ValueError, match="no columns \\['nte'\\]"):
+        db_module.full_row(table, {"nte": "x"})
+    served = Table(
+        "s", MetaData(), Column("id", String), Column("at", String, server_default=text("now()"))
+    )
+    with pytest.raises(ValueError, match="s.at has a server default"):
+        db_module.full_row(served, {"id": "a"})
+    assert db_module.full_row(served, {"id": "a", "at": "then"}) == {"id": "a", "at": "then"}

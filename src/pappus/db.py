@@ -13,7 +13,17 @@ from typing import Annotated, Any, cast
 import anyio
 import anyio.to_thread
 from fastapi import Depends, Request
-from sqlalchemy import JSON, DateTime, Engine, MetaData, Table, bindparam, create_engine, event
+from sqlalchemy import (
+    JSON,
+    ColumnDefault,
+    DateTime,
+    Engine,
+    MetaData,
+    Table,
+    bindparam,
+    create_engine,
+    event,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, DisconnectionError
@@ -407,17 +417,45 @@ def _finish_request_session(session: Session, commit: bool) -> None:
 DbSession = Annotated[Session, Depends(request_session, scope="function")]
 
 
-def insert_unless_taken(table: Table, unique: Sequence[str]) -> dict[str, Executable]:
+def insert_unless_taken(table: Table, unique: Sequence[str] | None) -> dict[str, Executable]:
     """For `execute_prebuilt`, per dialect (ON CONFLICT is each dialect's own): an INSERT of
     every column of `table`, each a bind parameter named after it, that inserts nothing when
-    a row already holds the `unique` columns' values, and returns the new row's id."""
+    a row already holds the `unique` columns' values (None: any unique rule of the table's),
+    and returns the new row's id."""
+    index_elements = None if unique is None else list(unique)
     return {
         name: module.insert(table)
         .values({column.name: bindparam(column.name) for column in table.c})
-        .on_conflict_do_nothing(index_elements=list(unique))
+        .on_conflict_do_nothing(index_elements=index_elements)
         .returning(table.c.id)
         for name, module in (("postgresql", postgresql), ("sqlite", sqlite))
     }
+
+
+def full_row(table: Table, values: Mapping[str, Any]) -> dict[str, Any]:
+    """`values` completed to every column of `table`, for an INSERT built once with a bind
+    parameter per column (`insert_unless_taken`): a column not given takes its Python-side
+    default, called when it is a function, or NULL. Refuses a key that is not a column, which
+    would otherwise be dropped silently, and a column left to a server-side default, which
+    this would overwrite with NULL."""
+    if unknown := values.keys() - table.c.keys():
+        raise ValueError(f"{table.name} has no columns {sorted(unknown)}")
+    row = dict(values)
+    for column in table.c:
+        if column.name in row:
+            continue
+        if column.server_default is not None:
+            raise ValueError(f"{table.name}.{column.name} has a server default: pass a value")
+        default = column.default
+        if default is None:
+            row[column.name] = None
+        elif isinstance(default, ColumnDefault) and default.is_callable:
+            row[column.name] = default.arg(None)  # SQLAlchemy wraps it to take a context
+        elif isinstance(default, ColumnDefault) and default.is_scalar:
+            row[column.name] = default.arg
+        else:
+            raise ValueError(f"{table.name}.{column.name} has a SQL default: pass a value")
+    return row
 
 
 def dialect_insert(session: Session, table: Any) -> Any:
