@@ -109,6 +109,26 @@ def test_a_rolled_back_transaction_or_savepoint_records_nothing(db: Database) ->
         assert audit.verify(session).ok
 
 
+def test_many_entries_of_one_transaction_keep_their_order_and_values(db: Database) -> None:
+    """More entries than one INSERT takes: all written, numbered in the order recorded, each
+    row's JSON data and time converted (not only the first row's), and the chain seals."""
+    from pappus.audit.models import AuditEntry
+
+    with db.unit_of_work() as session:
+        for n in range(45):
+            audit.record(session, "test.many", "thing", f"m{n}", data={"n": n, "tags": ["a"]})
+    with db.unit_of_work(write=False) as session:
+        rows = session.query(AuditEntry).filter(AuditEntry.action == "test.many").all()
+        rows.sort(key=lambda e: e.id)
+        assert [e.subject_id for e in rows] == [f"m{n}" for n in range(45)]
+        assert [e.data for e in rows] == [{"n": n, "tags": ["a"]} for n in range(45)]
+        assert all(e.at.tzinfo is not None for e in rows)
+    with db.unit_of_work() as session:
+        audit.seal(session)
+    with db.unit_of_work(write=False) as session:
+        assert audit.verify(session).ok
+
+
 def test_concurrent_writers_build_one_unbroken_chain(db: Database) -> None:
     errors: list[BaseException] = []
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Executable
 
 from pappus.audit.models import GENESIS_HASH, AuditEntry, AuditHead
 from pappus.db import dialect_insert, execute_prebuilt
@@ -41,17 +43,44 @@ def head(session: Session) -> tuple[int, str]:
 
 
 _ENTRY_COLUMNS = ("at", "actor_kind", "actor_id", "action", "subject_kind", "subject_id", "data")
-# inline: no RETURNING of the new ids, which nothing reads
-_INSERT_ENTRIES = (
-    ENTRIES.insert().inline().values({name: bindparam(name) for name in _ENTRY_COLUMNS})
-)
+# Rows per INSERT: a request records one to a few entries; a long job's many go in statements
+# of this many rows, so at most this many statement texts are ever compiled.
+_ROWS_PER_INSERT = 20
+
+
+@functools.cache
+def _insert_entries(count: int) -> Executable:
+    """One INSERT of `count` rows, their values bind parameters `{column}_{row}`. inline: no
+    RETURNING of the new ids, which nothing reads. One statement of several rows rather than
+    psycopg's executemany, whose pipeline mode costs more CPU than the statement itself for
+    a request's two or three entries."""
+    return (
+        ENTRIES.insert()
+        .inline()
+        .values(
+            [
+                # typed: a bind parameter in a multi-row VALUES does not take its column's type
+                {
+                    name: bindparam(f"{name}_{n}", type_=ENTRIES.c[name].type)
+                    for name in _ENTRY_COLUMNS
+                }
+                for n in range(count)
+            ]
+        )
+    )
 
 
 def insert_entries(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    """Unsealed entries, in one Core statement (the ORM's bulk insert costs far more); on
-    PostgreSQL psycopg sends it itself (`pappus.db.execute_prebuilt`: every money movement
-    writes an entry)."""
-    execute_prebuilt(session, _INSERT_ENTRIES, rows)
+    """Unsealed entries, in the order given (their ids follow it), in as few Core statements
+    as `_ROWS_PER_INSERT` allows (the ORM's bulk insert costs far more); on PostgreSQL
+    psycopg sends them itself (`pappus.db.execute_prebuilt`: every money movement writes an
+    entry)."""
+    for start in range(0, len(rows), _ROWS_PER_INSERT):
+        chunk = rows[start : start + _ROWS_PER_INSERT]
+        values = {
+            f"{name}_{n}": row[name] for n, row in enumerate(chunk) for name in _ENTRY_COLUMNS
+        }
+        execute_prebuilt(session, _insert_entries(len(chunk)), values)
 
 
 def unsealed(session: Session, limit: int) -> list[AuditEntry]:
