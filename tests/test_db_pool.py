@@ -270,7 +270,7 @@ def test_full_row_completes_defaults_and_refuses_what_it_cannot_fill() -> None:
     """Every column: a given value stays, a Python default is taken (a function called
     anew each time), the rest are NULL; a key that is no column and a column with a
     server-side default are refused rather than dropped or overwritten with NULL."""
-    from sqlalchemy import Column, Integer, MetaData, String, Table, text
+    from sqlalchemy import JSON, Column, Integer, MetaData, String, Table, text
 
     counter = iter(range(100))
     table = Table(
@@ -279,15 +279,22 @@ def test_full_row_completes_defaults_and_refuses_what_it_cannot_fill() -> None:
         Column("id", String, primary_key=True, default=lambda: f"id{next(counter)}"),
         Column("n", Integer, default=7),
         Column("note", String),
+        Column("doc", JSON),
     )
-    assert db_module.full_row(table, {"note": "x"}) == {"id": "id0", "n": 7, "note": "x"}
-    assert db_module.full_row(table, {"id": "mine", "n": 0}) == {"id": "mine", "n": 0, "note": None}
+    given = db_module.full_row(table, {"note": "x"})
+    assert given == {"id": "id0", "n": 7, "note": "x", "doc": db_module.SQL_NULL}
+    assert db_module.full_row(table, {"id": "mine", "n": 0, "doc": {"a": 1}}) == {
+        "id": "mine",
+        "n": 0,
+        "note": None,
+        "doc": {"a": 1},
+    }
     assert db_module.full_row(table, {})["id"] == "id1"
     with pytest.raises(ValueError, match="no columns \\['nte'\\]"):
         db_module.full_row(table, {"nte": "x"})
     served = Table(
         "s", MetaData(), Column("id", String), Column("at", String, server_default=text("now()"))
     )
-    with pytest.raises(ValueError, match="s.at has a server default"):
+    with pytest.raises(ValueError, match=r"s\.at has a server default"):
         db_module.full_row(served, {"id": "a"})
     assert db_module.full_row(served, {"id": "a", "at": "then"}) == {"id": "a", "at": "then"}

@@ -23,6 +23,7 @@ from sqlalchemy import (
     bindparam,
     create_engine,
     event,
+    null,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
@@ -432,12 +433,17 @@ def insert_unless_taken(table: Table, unique: Sequence[str] | None) -> dict[str,
     }
 
 
+# As a parameter's value: SQL's NULL even where the column's type has a meaning for None.
+SQL_NULL = null()
+
+
 def full_row(table: Table, values: Mapping[str, Any]) -> dict[str, Any]:
     """`values` completed to every column of `table`, for an INSERT built once with a bind
     parameter per column (`insert_unless_taken`): a column not given takes its Python-side
-    default, called when it is a function, or NULL. Refuses a key that is not a column, which
-    would otherwise be dropped silently, and a column left to a server-side default, which
-    this would overwrite with NULL."""
+    default, called when it is a function, or NULL: `SQL_NULL` for a JSON column, whose
+    type would store None as JSON's null, which `IS NULL` does not find. Refuses a key that
+    is not a column, which would otherwise be dropped silently, and a column left to a
+    server-side default, which this would overwrite with NULL."""
     if unknown := values.keys() - table.c.keys():
         raise ValueError(f"{table.name} has no columns {sorted(unknown)}")
     row = dict(values)
@@ -448,7 +454,7 @@ def full_row(table: Table, values: Mapping[str, Any]) -> dict[str, Any]:
             raise ValueError(f"{table.name}.{column.name} has a server default: pass a value")
         default = column.default
         if default is None:
-            row[column.name] = None
+            row[column.name] = SQL_NULL if isinstance(column.type, JSON) else None
         elif isinstance(default, ColumnDefault) and default.is_callable:
             row[column.name] = default.arg(None)  # SQLAlchemy wraps it to take a context
         elif isinstance(default, ColumnDefault) and default.is_scalar:

@@ -6,12 +6,12 @@ from __future__ import annotations
 from unittest import mock
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from pappus.ledger.models import LedgerTransaction
 from pappus.orders import repository, service
 from pappus.orders.models import Order, OrderEvent
-from tests.fixtures.builders import World
+from tests.fixtures.builders import World, ok
 
 
 def test_an_event_whose_sequence_was_taken_is_order_changed(world: World) -> None:
@@ -76,3 +76,24 @@ def test_an_order_insert_with_a_key_that_is_no_column_is_refused(world: World) -
     drop a misspelt key without a word."""
     with world.db.unit_of_work() as session, pytest.raises(ValueError, match="escrow_amout"):
         repository.insert_order(session, {"escrow_amout": 1})
+
+
+def test_a_new_order_leaves_its_json_columns_sql_null(world: World) -> None:
+    """The prebuilt INSERT names every column: a JSON column with no value must be SQL NULL,
+    not JSON's null, or `settlement IS NULL` (the ledger check's settled orders) misses it;
+    the entity in the session shows what was stored."""
+    brand = world.brand()
+    application = world.application(world.creator(), world.campaign(brand))
+    url = f"/api/v1/applications/{application['id']}/accept"
+    order_id = ok(world.client.post(url, headers=brand.headers), 201)["order"]["id"]
+    with world.db.unit_of_work(write=False) as session:
+        row = session.execute(
+            text(
+                "SELECT settlement IS NULL, kpi_result IS NULL, version, revisions_used "
+                "FROM orders WHERE id = :id"
+            ),
+            {"id": order_id},
+        ).one()
+        assert tuple(row) == (True, True, 1, 0)
+        order = repository.get(session, order_id)
+        assert order is not None and order.contract["money"]["escrow_amount"] > 0
