@@ -63,9 +63,8 @@ class Application(Base):
     __table_args__ = (UniqueConstraint("campaign_id", "creator_id"),)
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("app"))
-    campaign_id: Mapped[str] = mapped_column(
-        ForeignKey("campaigns.id", ondelete="CASCADE"), index=True
-    )
+    # indexed by the unique rule, which begins with it
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
     creator_id: Mapped[str] = mapped_column(
         ForeignKey("creator_profiles.id", ondelete="CASCADE"), index=True
     )
@@ -86,9 +85,8 @@ class Invitation(Base):
     __table_args__ = (UniqueConstraint("campaign_id", "creator_id"),)
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("inv"))
-    campaign_id: Mapped[str] = mapped_column(
-        ForeignKey("campaigns.id", ondelete="CASCADE"), index=True
-    )
+    # indexed by the unique rule, which begins with it
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
     creator_id: Mapped[str] = mapped_column(
         ForeignKey("creator_profiles.id", ondelete="CASCADE"), index=True
     )
