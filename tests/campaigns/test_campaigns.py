@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
+from sqlalchemy import func, select
+
 from pappus.campaigns import repository
 from pappus.campaigns.models import Application, Campaign
 from pappus.kit.clock import clock
@@ -371,3 +374,33 @@ def test_the_lock_and_superseding_leave_loaded_rows_current_and_readable(world: 
         stored = session.get(Application, application["id"])
         assert stored is not None and stored.status == "superseded"
         assert repository.lock(session, "cmp_missing") is None
+
+
+def test_an_accept_that_loses_a_race_to_a_reject_creates_nothing(world: World) -> None:
+    """The accept read the application as pending; a reject committed before its decision
+    was written: the accept is refused (409 not_pending, naming what the other request did)
+    and leaves no order, hold or superseded sibling behind."""
+    from pappus.accounts.service import principal_for_token
+    from pappus.campaigns import service
+    from pappus.campaigns.service import OfferNotPending
+    from pappus.orders.models import Order
+
+    if world.db.is_sqlite:
+        pytest.skip("a SQLite writer holds the database from its first statement: no race")
+    brand = world.brand()
+    campaign = world.campaign(brand)
+    application = world.application(world.creator(), campaign)
+    refusal = pytest.raises(OfferNotPending, match="rejected by another request")
+    with refusal as refused, world.db.unit_of_work() as session:
+        principal = principal_for_token(session, brand.token)
+        # kept, as run_idempotent keeps it, so the accept works on the rows it read
+        authorized = service.authorize_application_decision(session, principal, application["id"])
+        url = f"/api/v1/applications/{application['id']}/reject"
+        ok(world.client.post(url, json={"note": "no"}, headers=brand.headers))
+        assert authorized[0].status == "pending"  # what the accept goes by
+        service.accept_application(session, principal, application["id"], None)
+    assert refused.value.extra.get("current_status") == "rejected"
+    with world.db.unit_of_work(write=False) as session:
+        assert session.scalar(select(func.count()).select_from(Order)) == 0
+    shown = ok(world.client.get(f"/api/v1/applications/{application['id']}", headers=brand.headers))
+    assert shown["status"] == "rejected"

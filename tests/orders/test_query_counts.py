@@ -103,8 +103,9 @@ def test_campaign_and_application_lists_are_constant(world: World) -> None:
 
 
 def test_accept_and_cancel_read_each_row_once_and_take_no_savepoints(world: World) -> None:
-    """The authorization check's rows serve the operation; inserts that can lose a race use
-    ON CONFLICT, not a savepoint (two more round trips each on PostgreSQL)."""
+    """The authorization check's rows (the application and its campaign, in one query) serve
+    the operation; inserts that can lose a race use ON CONFLICT, not a savepoint (two more
+    round trips each on PostgreSQL)."""
     brand = world.brand()
     application = world.application(world.creator(), world.campaign(brand))
     with sent_statements(world) as sent:
@@ -125,8 +126,8 @@ def test_accept_and_cancel_read_each_row_once_and_take_no_savepoints(world: Worl
 
     for statements in (accept, cancel):
         assert not [s for s in statements if s.upper().startswith("SAVEPOINT")], statements
-    assert selects(accept, "applications") == 1, accept
-    assert selects(accept, "campaigns") == 2, accept  # the read, then the row lock
+    assert selects(accept, "applications") == 1, accept  # with its campaign, joined
+    assert selects(accept, "campaigns") == 1, accept  # the row lock
     assert selects(accept, "order_events") == 0, accept  # a new order has no previous event
     assert selects(cancel, "orders") == 1, cancel
     assert selects(cancel, "order_events") == 1, cancel  # the last link of the chain

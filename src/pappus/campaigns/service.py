@@ -378,11 +378,10 @@ def my_applications(
 def _application_for(
     session: Session, principal: Principal, application_id: str
 ) -> tuple[Application, Campaign]:
-    application = repo.get_application(session, application_id)
-    if application is None:
+    found = repo.application_with_campaign(session, application_id)
+    if found is None:
         raise NotFound("application not found")
-    campaign = repo.get(session, application.campaign_id)
-    assert campaign is not None
+    application, campaign = found
     if principal.creator_id == application.creator_id or principal.is_staff:
         return application, campaign
     principal.require_org(
@@ -393,6 +392,27 @@ def _application_for(
 
 def get_application(session: Session, principal: Principal, application_id: str) -> Application:
     return _application_for(session, principal, application_id)[0]
+
+
+def _decide(
+    session: Session,
+    offer: Application | Invitation,
+    status: str,
+    *,
+    decided_by: str | None = None,
+    note: str | None = None,
+) -> None:
+    """Record the decision, or refuse it when another decision on the offer committed since
+    it was read as pending (a reject racing an accept would leave a rejected offer with an
+    order)."""
+    now_is = repo.decide_offer(
+        session, offer, status, clock_now(), decided_by=decided_by, note=note
+    )
+    if now_is is not None:
+        what = "application" if isinstance(offer, Application) else "invitation"
+        raise OfferNotPending(
+            f"this {what} was {now_is} by another request meanwhile", current_status=now_is
+        )
 
 
 def _ensure_pending(status: str, expires_at: datetime, what: str) -> None:
@@ -520,10 +540,7 @@ def accept_application(
     )
 
     def accepted(order: Order) -> None:
-        application.status = "accepted"
-        application.decided_at = clock_now()
-        application.decided_by = principal.actor_id
-        application.decision_note = note
+        _decide(session, application, "accepted", decided_by=principal.actor_id, note=note)
         _audit_decision(session, principal, "application", application.id, "accepted", order.id)
 
     order = _start_order(session, campaign, terms, Actor.brand, principal.actor_id, accepted)
@@ -538,10 +555,7 @@ def reject_application(
         campaign.organization_id, Access.write, "campaigns:write", what="application"
     )
     _ensure_pending(application.status, application.expires_at, "application")
-    application.status = "rejected"
-    application.decided_at = clock_now()
-    application.decided_by = principal.actor_id
-    application.decision_note = note
+    _decide(session, application, "rejected", decided_by=principal.actor_id, note=note)
     _audit_decision(session, principal, "application", application.id, "rejected")
     session.flush()
     return application
@@ -554,8 +568,7 @@ def withdraw_application(
     if principal.creator_id != application.creator_id:
         raise Forbidden("only the applicant can withdraw an application")
     _ensure_pending(application.status, application.expires_at, "application")
-    application.status = "withdrawn"
-    application.decided_at = clock_now()
+    _decide(session, application, "withdrawn")
     _audit_decision(session, principal, "application", application.id, "withdrawn")
     session.flush()
     return application
@@ -625,11 +638,10 @@ def my_invitations(
 def _invitation_for(
     session: Session, principal: Principal, invitation_id: str
 ) -> tuple[Invitation, Campaign]:
-    invitation = repo.get_invitation(session, invitation_id)
-    if invitation is None:
+    found = repo.invitation_with_campaign(session, invitation_id)
+    if found is None:
         raise NotFound("invitation not found")
-    campaign = repo.get(session, invitation.campaign_id)
-    assert campaign is not None
+    invitation, campaign = found
     if principal.creator_id == invitation.creator_id or principal.is_staff:
         return invitation, campaign
     principal.require_org(
@@ -659,9 +671,7 @@ def accept_invitation(
     )
 
     def accepted(order: Order) -> None:
-        invitation.status = "accepted"
-        invitation.decided_at = clock_now()
-        invitation.decision_note = note
+        _decide(session, invitation, "accepted", note=note)
         _audit_decision(session, principal, "invitation", invitation.id, "accepted", order.id)
 
     order = _start_order(session, campaign, terms, Actor.creator, principal.actor_id, accepted)
@@ -675,9 +685,7 @@ def decline_invitation(
     if principal.creator_id != invitation.creator_id:
         raise Forbidden("only the invited creator can decline an invitation")
     _ensure_pending(invitation.status, invitation.expires_at, "invitation")
-    invitation.status = "declined"
-    invitation.decided_at = clock_now()
-    invitation.decision_note = note
+    _decide(session, invitation, "declined", note=note)
     _audit_decision(session, principal, "invitation", invitation.id, "declined")
     session.flush()
     return invitation
@@ -689,8 +697,7 @@ def revoke_invitation(session: Session, principal: Principal, invitation_id: str
         campaign.organization_id, Access.write, "campaigns:write", what="invitation"
     )
     _ensure_pending(invitation.status, invitation.expires_at, "invitation")
-    invitation.status = "revoked"
-    invitation.decided_at = clock_now()
+    _decide(session, invitation, "revoked")
     _audit_decision(session, principal, "invitation", invitation.id, "revoked")
     session.flush()
     return invitation
