@@ -265,7 +265,7 @@ def test_superseding_updates_a_sibling_already_loaded_in_the_session(world: Worl
         assert loaded is not None and loaded.status == "pending"
         # When its siblings are superseded (an invitation of the pair became the order)
         repository.supersede_siblings(
-            session, campaign["id"], creator.creator_id, "inv_the_accepted_one", clock.now()
+            session, campaign["id"], creator.creator_id, "invitation", clock.now()
         )
         # Then the loaded row says so too, not only the database
         assert loaded.status == "superseded"
@@ -356,16 +356,14 @@ def test_the_lock_and_superseding_leave_loaded_rows_current_and_readable(world: 
     brand, creator = world.brand(), world.creator()
     campaign = world.campaign(brand)
     application = world.application(creator, campaign)
-    invitation = _invite(world, brand, creator, campaign)
+    _invite(world, brand, creator, campaign)  # the offer that became the order
     at = clock.now()
     with world.db.unit_of_work() as session:
         loaded_campaign = session.get(Campaign, campaign["id"])
         loaded_application = session.get(Application, application["id"])
         assert loaded_campaign is not None and loaded_application is not None
         locked = repository.lock(session, campaign["id"])
-        repository.supersede_siblings(
-            session, campaign["id"], creator.creator_id, invitation["id"], at
-        )
+        repository.supersede_siblings(session, campaign["id"], creator.creator_id, "invitation", at)
     assert locked is not None and locked.status == loaded_campaign.status == "open"
     assert loaded_campaign.budget_amount == locked.budget_amount
     assert loaded_application.status == "superseded"

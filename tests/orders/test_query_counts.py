@@ -129,5 +129,9 @@ def test_accept_and_cancel_read_each_row_once_and_take_no_savepoints(world: Worl
     assert selects(accept, "applications") == 1, accept  # with its campaign, joined
     assert selects(accept, "campaigns") == 1, accept  # the row lock
     assert selects(accept, "order_events") == 0, accept  # a new order has no previous event
+    # the decision, and the pair's invitation superseded: an application has no sibling
+    # application (one per campaign and creator)
+    assert sum(s.startswith("UPDATE applications ") for s in accept) == 1, accept
+    assert sum(s.startswith("UPDATE invitations ") for s in accept) == 1, accept
     assert selects(cancel, "orders") == 1, cancel
     assert selects(cancel, "order_events") == 1, cancel  # the last link of the chain

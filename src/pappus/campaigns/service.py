@@ -497,7 +497,7 @@ def _start_order(
     if locked.status not in ACCEPTING:
         raise CampaignNotInState(f"the campaign is {locked.status}")
     _check_budget(session, locked, terms)
-    repo.supersede_siblings(session, locked.id, terms.creator_id, terms.source_id, clock_now())
+    repo.supersede_siblings(session, locked.id, terms.creator_id, terms.source_kind, clock_now())
     return orders.create_order(session, terms, actor=actor, actor_id=actor_id, before_hold=accepted)
 
 
