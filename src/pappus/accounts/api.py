@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi import Depends, Form, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 
 from pappus.accounts import schemas, service
@@ -13,8 +13,9 @@ from pappus.accounts.principal import SCOPES
 from pappus.db import DbSession
 from pappus.errors import InvalidInput
 from pappus.kit.pagination import Page, PageParams, next_cursor, page_params
+from pappus.kit.routing import DomainRouter
 
-router = APIRouter(tags=["accounts"])
+router = DomainRouter(tags=["accounts"])
 Paging = Annotated[PageParams, Depends(page_params)]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import Depends, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
@@ -33,8 +33,9 @@ from pappus.analytics.schemas import (
 from pappus.config import get_settings
 from pappus.db import DbSession
 from pappus.kit.pagination import Page, PageParams, next_cursor, page_params
+from pappus.kit.routing import DomainRouter
 
-router = APIRouter(tags=["analytics"])
+router = DomainRouter(tags=["analytics"])
 Paging = Annotated[PageParams, Depends(page_params)]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
 
@@ -13,8 +13,9 @@ from pappus.analytics import exports, reports
 from pappus.creators.taxonomy import CATEGORIES
 from pappus.db import DbSession
 from pappus.errors import InvalidInput
+from pappus.kit.routing import DomainRouter
 
-router = APIRouter(tags=["analytics"])
+router = DomainRouter(tags=["analytics"])
 
 Format = Annotated[
     Literal["json", "csv", "xlsx"],

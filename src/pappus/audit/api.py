@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 
 from pappus.accounts.deps import CurrentPrincipal
 from pappus.audit import service
@@ -13,8 +13,9 @@ from pappus.audit.schemas import AuditEntryView, VerificationView
 from pappus.db import DbSession
 from pappus.errors import InvalidInput
 from pappus.kit.pagination import Page, PageParams, encode_cursor, page_params
+from pappus.kit.routing import DomainRouter
 
-router = APIRouter(tags=["audit"])
+router = DomainRouter(tags=["audit"])
 Paging = Annotated[PageParams, Depends(page_params)]
 CURSOR_PREFIX = "aud_"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Header, Query, Request
+from fastapi import Body, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
 
 from pappus.accounts.deps import CurrentPrincipal
@@ -13,10 +13,11 @@ from pappus.campaigns.models import Application, Campaign, Invitation
 from pappus.db import DbSession
 from pappus.kit.idempotency import run_idempotent
 from pappus.kit.pagination import Page, PageParams, next_cursor, page_params
+from pappus.kit.routing import DomainRouter
 from pappus.orders import service as orders
 from pappus.orders.schemas import OrderSummary
 
-router = APIRouter(tags=["campaigns"])
+router = DomainRouter(tags=["campaigns"])
 Paging = Annotated[PageParams, Depends(page_params)]
 IdempotencyKey = Annotated[
     str | None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from pappus.accounts.deps import CurrentPrincipal
 from pappus.compliance import service
@@ -18,8 +18,9 @@ from pappus.compliance.schemas import (
 from pappus.db import DbSession
 from pappus.kit.clock import now
 from pappus.kit.pagination import Page
+from pappus.kit.routing import DomainRouter
 
-router = APIRouter(tags=["compliance"])
+router = DomainRouter(tags=["compliance"])
 
 
 @router.post("/compliance/check", response_model=CheckResultView)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 
 from pappus.accounts.deps import CurrentPrincipal
 from pappus.connectors import service
@@ -17,8 +17,9 @@ from pappus.connectors.schemas import (
 )
 from pappus.db import Database, DbSession
 from pappus.kit.pagination import Page
+from pappus.kit.routing import DomainRouter
 
-router = APIRouter(tags=["social accounts"])
+router = DomainRouter(tags=["social accounts"])
 
 
 @router.post("/creators/me/social-accounts", status_code=201, response_model=LinkStarted)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Depends, Query, Request
 from fastapi.responses import JSONResponse
 
 from pappus.accounts.deps import CurrentPrincipal
@@ -22,9 +22,10 @@ from pappus.creators.schemas import (
 from pappus.db import DbSession
 from pappus.errors import problem_for
 from pappus.kit.pagination import Page, PageParams, page_params
+from pappus.kit.routing import DomainRouter
 from pappus.orders import service as orders
 
-router = APIRouter(tags=["creators"])
+router = DomainRouter(tags=["creators"])
 Paging = Annotated[PageParams, Depends(page_params)]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import Depends, Query, Response
 
 from pappus.accounts.deps import CurrentPrincipal
 from pappus.accounts.principal import Access
@@ -24,8 +24,9 @@ from pappus.creators.schemas import (
 )
 from pappus.db import DbSession
 from pappus.kit.pagination import Page, PageParams, next_cursor, page_params
+from pappus.kit.routing import DomainRouter
 
-router = APIRouter(tags=["shortlists and saved searches"])
+router = DomainRouter(tags=["shortlists and saved searches"])
 Paging = Annotated[PageParams, Depends(page_params)]
 
 

@@ -7,7 +7,7 @@ import io
 from dataclasses import asdict
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import Depends, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
@@ -16,10 +16,11 @@ from pappus.accounts.principal import Principal
 from pappus.db import DbSession
 from pappus.kit.idempotency import run_idempotent
 from pappus.kit.pagination import Page, PageParams, next_cursor, page_params
+from pappus.kit.routing import DomainRouter
 from pappus.ledger import payouts, schemas, service
 from pappus.ledger.payments import SIGNATURE_HEADER
 
-router = APIRouter(tags=["wallet"])
+router = DomainRouter(tags=["wallet"])
 Paging = Annotated[PageParams, Depends(page_params)]
 IdempotencyKey = Annotated[
     str | None, Header(alias="Idempotency-Key", description="Replays return the first response")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import Depends, Header, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from pappus.accounts.deps import CurrentPrincipal, PrincipalOutsideTransaction
@@ -13,11 +13,12 @@ from pappus.compliance.schemas import OverrideCreate
 from pappus.db import DbSession
 from pappus.kit.idempotency import run_idempotent
 from pappus.kit.pagination import Page, PageParams, next_cursor, page_params
+from pappus.kit.routing import DomainRouter
 from pappus.orders import dossier as dossier_builder
 from pappus.orders import publishing, schemas, service
 from pappus.orders.workflow import GUARDS, TRANSITIONS, WORKFLOW_VERSION, State, mermaid
 
-router = APIRouter(tags=["orders"])
+router = DomainRouter(tags=["orders"])
 Paging = Annotated[PageParams, Depends(page_params)]
 IdempotencyKey = Annotated[
     str | None,

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 
 from pappus.accounts.deps import CurrentPrincipal
 from pappus.db import DbSession, after_commit
 from pappus.kit.pagination import Page, PageParams, next_cursor, page_params
+from pappus.kit.routing import DomainRouter
 from pappus.vetting import service
 from pappus.vetting.followers import score_followers, shipped_report
 from pappus.vetting.schemas import (
@@ -25,7 +26,7 @@ from pappus.vetting.schemas import (
     VettingReportView,
 )
 
-router = APIRouter(tags=["vetting"])
+router = DomainRouter(tags=["vetting"])
 Paging = Annotated[PageParams, Depends(page_params)]
 
 
