@@ -17,7 +17,9 @@ three ways, each with 1, 8 and 16 concurrent clients:
 - service layer: `pappus.ledger.service.place_escrow_hold` and `settle_escrow` (what the order
   workflow calls, on `pappus.ledger.book`), one `Database.unit_of_work` per operation;
 - HTTP: the real API under uvicorn, POST /applications/{id}/accept (holds the escrow) then
-  POST /orders/{id}/cancel (voids it), aiohttp client tasks (`harness.LoadClient`).
+  POST /orders/{id}/cancel (voids it), aiohttp client tasks (`harness.LoadClient`); beside
+  its own floor, measured in the same run with as many workers and clients: a hello-world
+  FastAPI app (one sync GET route), what the machine gives a request that does nothing.
 
 The floor's and the service layer's clients are threads, spread over the processes a deployment
 would run (`--processes`: 2 on PostgreSQL, 1 on SQLite). Every floor and service cell runs on a
@@ -58,6 +60,7 @@ from api_workflow import (
     _seed_pending,
     bearer,
     fmt_cpu,
+    hello_job,
     libpq_url,
     measure,
     server_env,
@@ -107,12 +110,20 @@ OTHER_CPU_WARNING = 25.0  # % of a core used by processes that are not part of t
 TARGET_CLIENTS = 8
 SERVICE_TARGET_RATE, SERVICE_TARGET_FLOOR_RATIO = 1_000.0, 2.0
 HTTP_TARGET_RATE, HTTP_TARGET_P99_MS = 300.0, 200.0
-LAYERS = ("floor", "service", "http")
-LAYER_NAMES = {"floor": "raw SQL floor", "service": "service layer", "http": "HTTP"}
+# "hello": the HTTP cells' floor, a hello-world app under the same server (run with --layers http)
+LAYERS = ("floor", "service", "hello", "http")
+LAYER_NAMES = {
+    "floor": "raw SQL floor",
+    "service": "service layer",
+    "hello": "HTTP floor",
+    "http": "HTTP",
+}
 HTTP_HOLD, HTTP_REFUND = "HTTP hold (accept)", "HTTP refund (cancel)"
 OPERATIONS = {"floor": (HOLD, RELEASE, REFUND), "service": (HOLD, RELEASE, REFUND)}
 OPERATIONS["http"] = (HTTP_HOLD, HTTP_REFUND)
+OPERATIONS["hello"] = ("hello",)
 MIX = {"floor": "escrow ops (mix)", "service": "escrow ops (mix)", "http": "HTTP escrow (mix)"}
+MIX["hello"] = "hello-world GET"
 PACKAGES = (
     *("pappus", "fastapi", "starlette", "pydantic", "uvicorn", "uvloop", "httptools"),
     *("sqlalchemy", "psycopg", "aiohttp", "matplotlib"),
@@ -337,6 +348,21 @@ def escrow_http_job(brands: list[HttpBrand]) -> Job:
     return job
 
 
+def hello_cells(backend: str, settings: RunSettings, workdir: Path) -> list[Cell]:
+    """The HTTP cells' floor: `api_workflow.create_hello_app` (one sync GET route, as Pappus's
+    routes are) under the same server with as many workers, at each level. What the machine
+    gives a request that does nothing, in the same run as the cells it is the floor of."""
+    cells: list[Cell] = []
+    env = server_env(None, workdir)
+    name, workers = f"{backend}-hello", http_workers(settings, backend)
+    with serve("api_workflow:create_hello_app", env, workdir, "/hello", name, workers) as server:
+        for clients in settings.clients:
+            label = f"{backend}: HTTP floor, {clients} client{'s' * (clients > 1)}"
+            result = measure(server, label, settings.duration, clients, hello_job())
+            cells.append(Cell(backend, "hello", clients, result, [], 0.0))
+    return cells
+
+
 def http_cells(backend: str, settings: RunSettings, workdir: Path) -> tuple[list[Cell], int]:
     """The HTTP cells of one backend on one seeded database, served by uvicorn; the ledger
     check after each. Also the number of error lines the server logged."""
@@ -405,15 +431,23 @@ def cell_rows(cell: Cell) -> list[dict[str, Any]]:
     return rows
 
 
+# Each layer's floor: the raw SQL cells for the escrow ones, the hello-world app for HTTP.
+FLOOR_OF = {"floor": "floor", "service": "floor", "hello": "hello", "http": "hello"}
+
+
 def add_floor_ratios(rows: list[dict[str, Any]]) -> None:
-    """floor_ratio: the floor's rate over this row's (2.0 = half as fast as the floor), for the
-    floor and service-layer mixes; HTTP does more than the escrow, so it gets none."""
+    """floor_ratio: the floor's rate over this row's (2.0 = half as fast as the floor), for
+    every mix: the raw SQL floor for the escrow cells, the hello-world app for HTTP."""
     floors = {
-        (r["backend"], r["clients"]): r["rate"] for r in rows if r["mix"] and r["layer"] == "floor"
+        (r["backend"], r["clients"], r["layer"]): r["rate"]
+        for r in rows
+        if r["mix"] and r["layer"] in ("floor", "hello")
     }
     for row in rows:
-        floor = floors.get((row["backend"], row["clients"]))
-        if row["mix"] and row["layer"] in ("floor", "service") and floor and row["rate"]:
+        if not row["mix"] or not row["rate"]:
+            continue
+        floor = floors.get((row["backend"], row["clients"], FLOOR_OF[row["layer"]]))
+        if floor:
             row["floor_ratio"] = round(floor / row["rate"], 3)
 
 
@@ -464,7 +498,7 @@ def table(rows: list[dict[str, Any]]) -> str:
                 str(row["errors"]),
                 "" if row["statements_per_op"] is None else f"{row['statements_per_op']:g}",
                 f"{ratio:.2f}x" if ratio is not None else "",
-                str(row["violations"]) if first else "",
+                str(row["violations"]) if first and row["layer"] != "hello" else "",
                 row.get("target", ""),
                 fmt_cpu(row.get("cpu")),
             )
@@ -500,14 +534,22 @@ def target_summary(rows: list[dict[str, Any]]) -> list[str]:
             f"(target <= {SERVICE_TARGET_FLOOR_RATIO:g}x): {'met' if ok else 'MISSED'}"
         )
     for backend in ("sqlite", "postgresql"):
+        hello = {r["clients"]: r["rate"] for r in mix(backend, "hello")}
         for row in mix(backend, "http"):
             ok = row["rate"] >= HTTP_TARGET_RATE and (row["p99_ms"] or 1e9) < HTTP_TARGET_P99_MS
+            floor = hello.get(row["clients"])
+            context = (
+                f"; the hello-world floor did {floor:,.0f} req/s in this run, "
+                f"{row.get('floor_ratio', 0):.1f}x as many"
+                if floor
+                else ""
+            )
             lines.append(
                 f"HTTP, {backend}, {TARGET_CLIENTS} clients: {row['rate']:,.0f} ops/s, p99 "
                 f"{fmt_ms(row['p99_ms'])} ms (target {HTTP_TARGET_RATE:,.0f}/s, p99 < "
-                f"{HTTP_TARGET_P99_MS:,.0f} ms): {'met' if ok else 'MISSED'}"
+                f"{HTTP_TARGET_P99_MS:,.0f} ms): {'met' if ok else 'MISSED'}{context}"
             )
-    cells = [r for r in rows if r["mix"]]
+    cells = [r for r in rows if r["mix"] and r["layer"] != "hello"]  # the ledger's cells
     bad = sum(1 for r in cells if r["violations"])
     lines.append(
         f"ledger invariants: {bad} of {len(cells)} runs with violations: "
@@ -625,7 +667,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             "Benchmark the escrow operations of the Pappus ledger (hold, release with three\n"
             "legs, refund) on SQLite and PostgreSQL, with 1, 8 and 16 concurrent clients:\n"
             "a raw SQL floor (the same locks, UPDATEs and INSERTs with sqlite3/psycopg), the\n"
-            "service layer (threads), and HTTP (accept an application, cancel the order).\n"
+            "service layer (threads), and HTTP (accept an application, cancel the order)\n"
+            "beside its floor (a hello-world app under the same server).\n"
             "Checks the ledger's invariants after every run. Prints a table, writes JSON and\n"
             "a PNG chart beside it. Only 127.0.0.1 is contacted. See docs/benchmarks.md."
         ),
@@ -768,6 +811,7 @@ def run(settings: RunSettings, workdir: Path) -> tuple[list[Cell], dict[str, int
                 for clients in settings.clients:
                     cells.append(thread_cell(backend, layer, clients, settings, workdir))
         if "http" in settings.layers:
+            cells += hello_cells(backend, settings, workdir)
             found, log_errors[backend] = http_cells(backend, settings, workdir)
             cells += found
     return cells, log_errors

@@ -9,9 +9,14 @@ from typing import Any
 from harness import say
 
 COLORS = {"sqlite": "#4C72B0", "postgresql": "#DD8452"}
-STYLES = {"floor": ":", "service": "-", "http": "--"}
-MARKERS = {"floor": "s", "service": "o", "http": "^"}
-NAMES = {"floor": "raw SQL floor", "service": "service layer", "http": "HTTP (accept + cancel)"}
+STYLES = {"floor": ":", "service": "-", "hello": "-.", "http": "--"}
+MARKERS = {"floor": "s", "service": "o", "hello": "x", "http": "^"}
+NAMES = {
+    "floor": "raw SQL floor",
+    "service": "service layer",
+    "hello": "HTTP floor (hello-world GET)",
+    "http": "HTTP (accept + cancel)",
+}
 
 
 def draw_chart(report: dict[str, Any], path: Path) -> bool:
@@ -29,7 +34,7 @@ def draw_chart(report: dict[str, Any], path: Path) -> bool:
         return False
     fig, (left, right) = plt.subplots(1, 2, figsize=(13, 6.6))
     for backend in report["settings"]["backends"]:
-        for layer in report["settings"]["layers"]:
+        for layer in ("floor", "service", "hello", "http"):
             line = sorted(
                 (r for r in mixes if r["backend"] == backend and r["layer"] == layer),
                 key=lambda r: r["clients"],
