@@ -746,7 +746,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     args = parser.parse_args(argv)
     args.backends = split_list(parser, "--backends", args.backends, ("sqlite", "postgresql"))
-    args.layers = split_list(parser, "--layers", args.layers, LAYERS)
+    # the HTTP floor runs with the HTTP cells, not on its own
+    args.layers = split_list(parser, "--layers", args.layers, ("floor", "service", "http"))
     try:
         args.clients = [int(c) for c in args.clients.split(",") if c.strip()]
     except ValueError:

@@ -380,14 +380,19 @@ def test_an_accept_that_loses_a_race_to_a_reject_creates_nothing(world: World) -
     and leaves no order, hold or superseded sibling behind."""
     from pappus.accounts.service import principal_for_token
     from pappus.campaigns import service
+    from pappus.campaigns.models import Invitation
     from pappus.campaigns.service import OfferNotPending
+    from pappus.ledger.models import LedgerTransaction
     from pappus.orders.models import Order
 
     if world.db.is_sqlite:
         pytest.skip("a SQLite writer holds the database from its first statement: no race")
-    brand = world.brand()
+    brand, creator = world.brand(), world.creator()
     campaign = world.campaign(brand)
-    application = world.application(world.creator(), campaign)
+    application = world.application(creator, campaign)
+    invitation = _invite(world, brand, creator, campaign)  # the sibling the accept supersedes
+    with world.db.unit_of_work(write=False) as session:
+        transactions = session.scalar(select(func.count()).select_from(LedgerTransaction))
     refusal = pytest.raises(OfferNotPending, match="rejected by another request")
     with refusal as refused, world.db.unit_of_work() as session:
         principal = principal_for_token(session, brand.token)
@@ -400,5 +405,7 @@ def test_an_accept_that_loses_a_race_to_a_reject_creates_nothing(world: World) -
     assert refused.value.extra.get("current_status") == "rejected"
     with world.db.unit_of_work(write=False) as session:
         assert session.scalar(select(func.count()).select_from(Order)) == 0
+        assert session.scalar(select(func.count()).select_from(LedgerTransaction)) == transactions
+        assert session.get(Invitation, invitation["id"]).status == "pending"  # type: ignore[union-attr]
     shown = ok(world.client.get(f"/api/v1/applications/{application['id']}", headers=brand.headers))
     assert shown["status"] == "rejected"

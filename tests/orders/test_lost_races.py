@@ -81,7 +81,7 @@ def test_an_order_insert_with_a_key_that_is_no_column_is_refused(world: World) -
 def test_a_new_order_leaves_its_json_columns_sql_null(world: World) -> None:
     """The prebuilt INSERT names every column: a JSON column with no value must be SQL NULL,
     not JSON's null, or `settlement IS NULL` (the ledger check's settled orders) misses it;
-    the entity in the session shows what was stored."""
+    and the order reads back whole."""
     brand = world.brand()
     application = world.application(world.creator(), world.campaign(brand))
     url = f"/api/v1/applications/{application['id']}/accept"

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, bindparam, inspect, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -67,8 +67,9 @@ def decide_offer(
 ) -> str | None:
     """Record the decision on a pending offer, with one UPDATE built once that applies only
     while the row is still pending: None when it did, else the status a concurrent decision
-    gave the row first (on PostgreSQL the UPDATE waits for it, then finds the row decided).
-    The loaded offer shows the values written, as if read back (no ORM flush for it later)."""
+    gave the row first (on PostgreSQL the UPDATE waits for it, then finds the row decided),
+    or "deleted" when the row is gone. The loaded offer shows the values written, as if read
+    back (no ORM flush for it later)."""
     values: dict[str, Any] = {"status": status, "decided_at": at, "decision_note": note}
     if isinstance(offer, Application):
         values["decided_by"] = decided_by
@@ -77,7 +78,8 @@ def decide_offer(
     statement = _DECIDE_APPLICATION if isinstance(offer, Application) else _DECIDE_INVITATION
     if not execute_prebuilt(session, statement, {**values, "offer_id": offer.id}):
         model = type(offer)
-        return str(session.scalar(select(model.status).where(model.id == offer.id)))
+        now_is = session.scalar(select(model.status).where(model.id == offer.id))
+        return "deleted" if now_is is None else str(now_is)
     for name, value in values.items():
         set_committed_value(offer, name, value)
     return None
@@ -203,7 +205,8 @@ def _offer_with_campaign(
     session: Session, model: type[Offer], offer_id: str, query: Any
 ) -> tuple[Offer, Campaign] | None:
     offer = session.identity_map.get(session.identity_key(model, offer_id))
-    if offer is not None:
+    # Not an expired copy (after a rollback): its row may be gone, as a fresh read would tell.
+    if offer is not None and not inspect(offer).expired:
         campaign = session.get(Campaign, offer.campaign_id)  # loaded with it: no query
         assert campaign is not None
         return offer, campaign

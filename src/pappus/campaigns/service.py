@@ -408,8 +408,10 @@ def _decide(
     now_is = repo.decide_offer(
         session, offer, status, clock_now(), decided_by=decided_by, note=note
     )
+    what = "application" if isinstance(offer, Application) else "invitation"
+    if now_is == "deleted":
+        raise NotFound(f"{what} not found")
     if now_is is not None:
-        what = "application" if isinstance(offer, Application) else "invitation"
         raise OfferNotPending(
             f"this {what} was {now_is} by another request meanwhile", current_status=now_is
         )

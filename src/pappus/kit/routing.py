@@ -23,7 +23,7 @@ class DomainRouter(APIRouter):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._first_segments: tuple[str, ...] | None = None
-        self._segments_of: int = -1
+        self._segments_of: object = None
 
     def matches(self, scope: Any) -> tuple[Match, Any]:
         segments = self._segments()
@@ -35,8 +35,10 @@ class DomainRouter(APIRouter):
 
     def _segments(self) -> tuple[str, ...]:
         """`/first` of every route, or () when a route begins with a parameter (or is no
-        plain route), which could match anything. Recomputed when routes were added."""
-        if self._first_segments is None or self._segments_of != len(self.routes):
+        plain route), which could match anything. Recomputed when the routes changed."""
+        # FastAPI's own count of changes where it keeps one; else the number of routes
+        version = getattr(self, "_get_routes_version", lambda: len(self.routes))()
+        if self._first_segments is None or self._segments_of != version:
             found: set[str] = set()
             for route in self.routes:
                 path = getattr(route, "path", None)
@@ -46,5 +48,5 @@ class DomainRouter(APIRouter):
                     break
                 found.add(f"/{first}")
             self._first_segments = tuple(sorted(found))
-            self._segments_of = len(self.routes)
+            self._segments_of = version
         return self._first_segments
