@@ -75,8 +75,7 @@ def decide_offer(
         values["decided_by"] = decided_by
     elif decided_by is not None:
         raise ValueError("an invitation records no decider: the invited creator decides")
-    statement = _DECIDE_APPLICATION if isinstance(offer, Application) else _DECIDE_INVITATION
-    if not execute_prebuilt(session, statement, {**values, "offer_id": offer.id}):
+    if not execute_prebuilt(session, _DECIDE[type(offer)], {**values, "offer_id": offer.id}):
         model = type(offer)
         now_is = session.scalar(select(model.status).where(model.id == offer.id))
         return "deleted" if now_is is None else str(now_is)
@@ -94,12 +93,11 @@ def _decide(table: Table, columns: tuple[str, ...]) -> Any:
     )
 
 
-_DECIDE_APPLICATION = _decide(
-    cast(Table, Application.__table__), ("status", "decided_at", "decided_by", "decision_note")
-)
-_DECIDE_INVITATION = _decide(
-    cast(Table, Invitation.__table__), ("status", "decided_at", "decision_note")
-)
+_DECISION_COLUMNS = ("status", "decided_at", "decision_note")
+_DECIDE: dict[type[Application] | type[Invitation], Any] = {
+    Application: _decide(cast(Table, Application.__table__), (*_DECISION_COLUMNS, "decided_by")),
+    Invitation: _decide(cast(Table, Invitation.__table__), _DECISION_COLUMNS),
+}
 
 
 def _show_on_loaded(session: Session, model: type, row_id: str, **values: Any) -> None:

@@ -408,13 +408,14 @@ def _decide(
     now_is = repo.decide_offer(
         session, offer, status, clock_now(), decided_by=decided_by, note=note
     )
+    if now_is is None:
+        return
     what = "application" if isinstance(offer, Application) else "invitation"
     if now_is == "deleted":
         raise NotFound(f"{what} not found")
-    if now_is is not None:
-        raise OfferNotPending(
-            f"this {what} was {now_is} by another request meanwhile", current_status=now_is
-        )
+    raise OfferNotPending(
+        f"this {what} was {now_is} by another request meanwhile", current_status=now_is
+    )
 
 
 def _ensure_pending(status: str, expires_at: datetime, what: str) -> None:
@@ -559,7 +560,6 @@ def reject_application(
     _ensure_pending(application.status, application.expires_at, "application")
     _decide(session, application, "rejected", decided_by=principal.actor_id, note=note)
     _audit_decision(session, principal, "application", application.id, "rejected")
-    session.flush()
     return application
 
 
@@ -572,7 +572,6 @@ def withdraw_application(
     _ensure_pending(application.status, application.expires_at, "application")
     _decide(session, application, "withdrawn")
     _audit_decision(session, principal, "application", application.id, "withdrawn")
-    session.flush()
     return application
 
 
@@ -689,7 +688,6 @@ def decline_invitation(
     _ensure_pending(invitation.status, invitation.expires_at, "invitation")
     _decide(session, invitation, "declined", note=note)
     _audit_decision(session, principal, "invitation", invitation.id, "declined")
-    session.flush()
     return invitation
 
 
@@ -701,7 +699,6 @@ def revoke_invitation(session: Session, principal: Principal, invitation_id: str
     _ensure_pending(invitation.status, invitation.expires_at, "invitation")
     _decide(session, invitation, "revoked")
     _audit_decision(session, principal, "invitation", invitation.id, "revoked")
-    session.flush()
     return invitation
 
 

@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.sql.elements import ColumnElement
 
 from pappus.db import SQL_NULL, dialect_insert, execute_prebuilt, full_row, insert_unless_taken
-from pappus.kit.ids import new_id
 from pappus.orders.models import Dispute, Draft, MetricSnapshot, Order, OrderEvent, Publication
 
 
@@ -42,7 +41,7 @@ def insert_order(session: Session, values: dict[str, Any]) -> Order | None:
 
 def insert_event(session: Session, values: dict[str, Any]) -> bool:
     """Append an event; False when its sequence number was taken by a concurrent writer."""
-    row = {"id": new_id("evt"), **values}
+    row = full_row(_EVENTS, values)  # its id, and every other column
     return bool(execute_prebuilt(session, _INSERT_EVENT[session.get_bind().dialect.name], row))
 
 
