@@ -298,3 +298,63 @@ def test_full_row_completes_defaults_and_refuses_what_it_cannot_fill() -> None:
     with pytest.raises(ValueError, match=r"s\.at has a server default"):
         db_module.full_row(served, {"id": "a"})
     assert db_module.full_row(served, {"id": "a", "at": "then"}) == {"id": "a", "at": "then"}
+
+
+def _connects(database: Database) -> list[object]:
+    made: list[object] = []
+    event.listen(database.engine, "connect", lambda conn, _record: made.append(conn))
+    return made
+
+
+def test_the_pool_keeps_as_many_connections_as_the_settings_say(db: Database) -> None:
+    """Eight requests at a time, twice: with a pool of eight the second round connects no
+    more. (SQLAlchemy's default pool of five closes three overflow connections after each
+    round and opens three anew: on PostgreSQL a server process each, with none of its
+    statements prepared.)"""
+    from pappus.config import Settings
+
+    pooled = Database.from_settings(
+        Settings(database_url=db.url, db_pool_size=8, db_max_overflow=2)
+    )
+    try:
+        made = _connects(pooled)
+        for _ in range(2):
+            held = [pooled.engine.connect() for _ in range(8)]
+            for conn in held:
+                conn.execute(select(1))
+            for conn in held:
+                conn.close()
+        assert len(made) == 8
+        assert pooled.engine.pool.size() == 8  # type: ignore[attr-defined]
+        # and beyond size and overflow, a checkout waits rather than connects
+        held = [pooled.engine.connect() for _ in range(10)]
+        assert len(made) == 10
+        for conn in held:
+            conn.close()
+    finally:
+        pooled.dispose()
+
+
+def test_the_app_takes_its_pool_size_from_the_settings(db: Database) -> None:
+    from pappus.app import create_app
+    from pappus.config import Settings
+
+    settings = Settings(database_url=db.url, db_pool_size=3, db_max_overflow=1)
+    app = create_app(settings, migrate_on_start=False, run_jobs=False)
+    try:
+        pool = app.state.db.engine.pool
+        assert (pool.size(), pool._max_overflow) == (3, 1)
+    finally:
+        app.state.db.dispose()
+
+
+def test_an_in_memory_sqlite_database_takes_the_settings_too() -> None:
+    from pappus.config import Settings
+
+    for url in ("sqlite://", "sqlite:///:memory:"):
+        memory = Database.from_settings(Settings(database_url=url))
+        try:
+            with memory.engine.connect() as conn:
+                assert conn.execute(select(1)).scalar_one() == 1
+        finally:
+            memory.dispose()

@@ -100,7 +100,7 @@ def create_app(
     settings = settings or get_settings()
     # A shipped rule pack that does not validate stops the start, not the first check.
     shipped_packs()
-    db = database or Database(settings.database_url)
+    db = database or Database.from_settings(settings)
     should_migrate = settings.is_sqlite if migrate_on_start is None else migrate_on_start
     should_run_jobs = settings.jobs_in_process if run_jobs is None else run_jobs
     clicks = ClickBuffer(db, settings.click_flush_ms / 1000, sink=_click_sink(settings))

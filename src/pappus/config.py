@@ -16,6 +16,12 @@ class Settings(BaseSettings):
 
     # Storage. The embedded default is a SQLite file in the working directory.
     database_url: str = "sqlite:///pappus.db"
+    # Connections each process keeps open, and how many more it may open for a burst (closed
+    # again when returned). A request holds one for its whole transaction, so a process
+    # serving more requests at once than it keeps open connects and disconnects on every
+    # request beyond them, each time on a new server process with no prepared statements.
+    db_pool_size: int = Field(default=20, ge=1, le=1000)
+    db_max_overflow: int = Field(default=20, ge=0, le=1000)
     redis_url: str | None = None
     # Where Huey keeps its queue when Redis is not configured.
     jobs_sqlite_path: str | None = None

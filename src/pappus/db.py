@@ -8,7 +8,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Annotated, Any, cast
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import anyio
 import anyio.to_thread
@@ -26,12 +26,15 @@ from sqlalchemy import (
     null,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.sql import ClauseElement, Executable
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.types import TypeDecorator
+
+if TYPE_CHECKING:
+    from pappus.config import Settings
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -74,8 +77,13 @@ class Base(DeclarativeBase):
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine; SQLite gets WAL, foreign keys and explicit transaction control."""
+    """Create an engine; SQLite gets WAL, foreign keys and explicit transaction control.
+
+    `pool_size` and `max_overflow` are dropped for an in-memory SQLite database, whose pool
+    keeps one connection per thread and takes neither."""
     if url.startswith("sqlite"):
+        if _in_memory(url):
+            kwargs = {k: v for k, v in kwargs.items() if k not in ("pool_size", "max_overflow")}
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
         )
@@ -84,6 +92,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     engine = create_engine(url, **kwargs)
     _ping_after_idle(engine)
     return engine
+
+
+def _in_memory(url: str) -> bool:
+    """An in-memory SQLite database, as SQLAlchemy tells one from a file when it picks a pool."""
+    parsed = make_url(url)
+    return parsed.database in (None, "", ":memory:") or parsed.query.get("mode") == "memory"
 
 
 # A pooled connection that came back less than this long ago is handed out without a ping.
@@ -311,6 +325,15 @@ class Database:
         self._reader = sessionmaker(bind=self.engine, expire_on_commit=False)
         writer_bind = self.engine.execution_options(sqlite_immediate=True)
         self._writer = sessionmaker(bind=writer_bind, expire_on_commit=False)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Database:
+        """The database of `settings`, with its pool's size."""
+        return cls(
+            settings.database_url,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+        )
 
     def session(self, *, write: bool = True) -> Session:
         return (self._writer if write else self._reader)()

@@ -32,7 +32,7 @@ def database() -> Database:
     global _database
     with _lock:
         if _database is None:
-            _database = Database(get_settings().database_url)
+            _database = Database.from_settings(get_settings())
         return _database
 
 
