@@ -326,7 +326,7 @@ def test_the_pool_keeps_as_many_connections_as_the_settings_say(db: Database) ->
                 conn.close()
         assert len(made) == 8
         assert pooled.engine.pool.size() == 8  # type: ignore[attr-defined]
-        # and beyond size and overflow, a checkout waits rather than connects
+        # a burst past the size opens overflow connections, up to the overflow setting
         held = [pooled.engine.connect() for _ in range(10)]
         assert len(made) == 10
         for conn in held:
