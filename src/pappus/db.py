@@ -27,8 +27,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine.default import DefaultDialect
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.pool import QueuePool
 from sqlalchemy.sql import ClauseElement, Executable
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.types import TypeDecorator
@@ -79,11 +81,14 @@ class Base(DeclarativeBase):
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine; SQLite gets WAL, foreign keys and explicit transaction control.
 
-    `pool_size` and `max_overflow` are dropped for an in-memory SQLite database, whose pool
-    keeps one connection per thread and takes neither."""
-    if url.startswith("sqlite"):
-        if _in_memory(url):
+    `pool_size` and `max_overflow` are dropped when the pool SQLAlchemy picks for the URL is
+    not a sized one (an in-memory SQLite database keeps one connection per thread)."""
+    if "poolclass" not in kwargs:
+        parsed = make_url(url)
+        dialect = cast(type[DefaultDialect], parsed.get_dialect())  # every shipped dialect
+        if not issubclass(dialect.get_pool_class(parsed), QueuePool):
             kwargs = {k: v for k, v in kwargs.items() if k not in ("pool_size", "max_overflow")}
+    if url.startswith("sqlite"):
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
         )
@@ -92,12 +97,6 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     engine = create_engine(url, **kwargs)
     _ping_after_idle(engine)
     return engine
-
-
-def _in_memory(url: str) -> bool:
-    """An in-memory SQLite database, as SQLAlchemy tells one from a file when it picks a pool."""
-    parsed = make_url(url)
-    return parsed.database in (None, "", ":memory:") or parsed.query.get("mode") == "memory"
 
 
 # A pooled connection that came back less than this long ago is handed out without a ping.
